@@ -1,0 +1,176 @@
+//! Cloud API activity: one CloudTrail record, normalised.
+
+use crate::raw_json::RawJson;
+use serde::{Deserialize, Serialize};
+
+/// Who made a cloud API call, typed by CloudTrail's `userIdentity.type`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Actor {
+    Root {
+        account: String,
+        arn: String,
+    },
+    IamUser {
+        account: String,
+        arn: String,
+        name: String,
+    },
+    /// A session of an assumed role. `issuer` is the role itself
+    /// (`sessionContext.sessionIssuer.arn`); `session_arn` is the `assumed-role` ARN.
+    AssumedRole {
+        account: String,
+        session_arn: String,
+        role_arn: String,
+        role_name: String,
+        session_name: String,
+        /// `sessionContext.attributes.mfaAuthenticated`.
+        mfa: bool,
+        /// For a role chain: the principal id that created the session when CloudTrail says so
+        /// (`onBehalfOf`, source identity).
+        source_identity: Option<String>,
+    },
+    FederatedUser {
+        account: String,
+        arn: String,
+        issuer: Option<String>,
+    },
+    /// SAML or web identity federation, or an Identity Center user.
+    FederatedIdentity {
+        provider: String,
+        user: String,
+    },
+    /// A call made by an AWS service on the account's behalf (`invokedBy`).
+    AwsService {
+        service: String,
+    },
+    /// A principal in another account (`AWSAccount`).
+    AwsAccount {
+        account: String,
+        principal_id: Option<String>,
+    },
+    /// CloudTrail gave no identity, or one of a type Vigil does not know.
+    Unknown {
+        raw_type: Option<String>,
+    },
+}
+
+impl Actor {
+    /// The ARN that identifies the actor to IAM: the user or root ARN, the *role* ARN for a role
+    /// session (the session itself is [`Actor::session_arn`]).
+    pub fn principal_arn(&self) -> Option<&str> {
+        match self {
+            Actor::Root { arn, .. }
+            | Actor::IamUser { arn, .. }
+            | Actor::FederatedUser { arn, .. } => Some(arn),
+            Actor::AssumedRole { role_arn, .. } => Some(role_arn),
+            _ => None,
+        }
+    }
+
+    pub fn session_arn(&self) -> Option<&str> {
+        match self {
+            Actor::AssumedRole { session_arn, .. } => Some(session_arn),
+            _ => None,
+        }
+    }
+
+    /// A short human name: `user/alice`, `root`, `role/Admin (session bob)`.
+    pub fn display_name(&self) -> String {
+        match self {
+            Actor::Root { .. } => "root".to_string(),
+            Actor::IamUser { name, .. } => format!("user/{name}"),
+            Actor::AssumedRole {
+                role_name,
+                session_name,
+                ..
+            } => format!("role/{role_name} (session {session_name})"),
+            Actor::FederatedUser { arn, .. } => arn.rsplit(':').next().unwrap_or(arn).to_string(),
+            Actor::FederatedIdentity { provider, user } => format!("{user} via {provider}"),
+            Actor::AwsService { service } => service.clone(),
+            Actor::AwsAccount { account, .. } => format!("account {account}"),
+            Actor::Unknown { raw_type } => {
+                raw_type.clone().unwrap_or_else(|| "unknown".to_string())
+            }
+        }
+    }
+}
+
+/// A resource an event touched (CloudTrail's `resources[]`, or one Vigil read out of the
+/// request parameters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceRef {
+    /// ARN when known, else the resource's own id.
+    pub id: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+/// One cloud API call (or console sign-in, or service event).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CloudEvent {
+    /// `recipientAccountId`: the account whose trail recorded the event.
+    pub account: String,
+    pub region: String,
+    /// `eventSource`, e.g. `iam.amazonaws.com`.
+    pub service: String,
+    /// `eventName`, e.g. `CreateAccessKey`.
+    pub action: String,
+    /// `eventType`: `AwsApiCall`, `AwsConsoleSignIn`, `AwsServiceEvent`, ...
+    pub event_type: String,
+    pub actor: Actor,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    /// `sourceIPAddress`: an IP, or a service name (`ec2.amazonaws.com`) for AWS-internal calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// `errorCode`; `None` means the call succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    /// `readOnly` when CloudTrail says; `None` when it does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_parameters: Option<RawJson>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_elements: Option<RawJson>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_event_data: Option<RawJson>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceRef>,
+    /// `userIdentity.invokedBy`, when a service called on the actor's behalf.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoked_by: Option<String>,
+    /// `vpcEndpointId`, when the call came through a VPC endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_id: Option<String>,
+}
+
+impl CloudEvent {
+    pub fn succeeded(&self) -> bool {
+        self.error_code.is_none()
+    }
+
+    /// The short service name: `iam` for `iam.amazonaws.com`.
+    pub fn service_short(&self) -> &str {
+        self.service
+            .strip_suffix(".amazonaws.com")
+            .unwrap_or(&self.service)
+    }
+
+    /// The IAM-style action name: `iam:CreateAccessKey`.
+    pub fn iam_action(&self) -> String {
+        format!("{}:{}", self.service_short(), self.action)
+    }
+
+    /// The source address when it is an IP (not a service name).
+    pub fn source_ip_addr(&self) -> Option<std::net::IpAddr> {
+        self.source_ip.as_deref()?.parse().ok()
+    }
+}
