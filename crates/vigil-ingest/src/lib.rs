@@ -1,1 +1,41 @@
-//! vigil-ingest
+//! vigil-ingest: sources → normalised [`vigil_model::Event`]s.
+//!
+//! - CloudTrail in every shape users have it ([`parse_cloudtrail_bytes`],
+//!   [`read_cloudtrail_file`]): S3 `{"Records":[...]}` files (plain or gzip), JSON lines, bare
+//!   arrays, single records, CloudTrail Lake results, EventBridge events, `lookup-events`.
+//! - Host events in the agent's JSON lines ([`parse_host_bytes`], [`read_host_file`]; the
+//!   format is in `AGENT_EVENTS.md`).
+//! - [`discover`] walks paths; [`IngestReport`] sums up a run.
+//!
+//! The parsers are pure functions over bytes; only `read` and `discover` touch the file
+//! system. Bad input never panics and never costs more than the bad part: every record that
+//! does not become an event is a [`Skip`] with a stable [`SkipReason`] code and a [`Location`].
+//! Files are independent, so callers may read them on several threads.
+
+mod actor;
+mod cloudtrail;
+mod container;
+mod discover;
+mod host;
+mod lake;
+mod limits;
+mod normalize;
+mod raw;
+mod read;
+mod reason;
+mod report;
+mod s3path;
+pub mod split;
+mod text;
+mod timefmt;
+
+pub use cloudtrail::{ParseOutcome, parse_cloudtrail, parse_cloudtrail_bytes};
+pub use discover::{Discovery, discover};
+pub use host::parse_host_bytes;
+pub use limits::{FileContext, Limits};
+pub use normalize::derived_id;
+pub use read::{FileOutcome, ReadEnd, read_capped, read_cloudtrail_file, read_host_file};
+pub use reason::{IgnoreReason, Location, Skip, SkipReason};
+pub use report::{EXAMPLES_PER_REASON, IngestReport, ReasonTally};
+pub use s3path::{PathInfo, is_digest, path_info};
+pub use timefmt::parse_time;

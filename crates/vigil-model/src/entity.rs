@@ -157,8 +157,8 @@ pub enum InventoryEntity {
         arn: String,
         name: String,
         created: Option<Timestamp>,
-        /// The trust policy document, verbatim.
-        trust_policy: Option<crate::RawJson>,
+        /// The trust policy document.
+        trust_policy: Option<serde_json::Value>,
     },
     AccessKey {
         id: String,

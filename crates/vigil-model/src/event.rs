@@ -39,8 +39,12 @@ impl EventSource {
     }
 }
 
-/// One normalised event.
+/// One normalised event. JSON shape: `{"id", "time", "source", "cloud": {...}}` or
+/// `{..., "host": {...}}`. Deserialisation goes through [`EventRepr`] rather than
+/// `#[serde(flatten)]`, because flattening buffers values and verbatim [`crate::RawJson`]
+/// cannot be read from a buffer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "EventRepr")]
 pub struct Event {
     /// The source's own id (CloudTrail's `eventID`); unique per source, so ingest dedups on it.
     pub id: String,
@@ -50,11 +54,46 @@ pub struct Event {
     pub body: EventBody,
 }
 
+// Events are handled one at a time and mostly cloud events; boxing the larger variant would add
+// an allocation per event for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventBody {
     Cloud(CloudEvent),
     Host(HostEvent),
+}
+
+/// The wire form of [`Event`] for deserialisation: exactly one of `cloud` and `host`.
+#[derive(Deserialize)]
+struct EventRepr {
+    id: String,
+    time: Timestamp,
+    source: EventSource,
+    #[serde(default)]
+    cloud: Option<CloudEvent>,
+    #[serde(default)]
+    host: Option<HostEvent>,
+}
+
+impl TryFrom<EventRepr> for Event {
+    type Error = String;
+    fn try_from(r: EventRepr) -> Result<Self, Self::Error> {
+        let body = match (r.cloud, r.host) {
+            (Some(c), None) => EventBody::Cloud(c),
+            (None, Some(h)) => EventBody::Host(h),
+            (Some(_), Some(_)) => {
+                return Err("an event has either `cloud` or `host`, not both".into());
+            }
+            (None, None) => return Err("an event needs a `cloud` or a `host` body".into()),
+        };
+        Ok(Event {
+            id: r.id,
+            time: r.time,
+            source: r.source,
+            body,
+        })
+    }
 }
 
 impl Event {
@@ -220,5 +259,54 @@ impl Event {
                 format!("{}: {detail}", h.host_id)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Actor, RawJson};
+
+    #[test]
+    fn round_trips_with_verbatim_parameters() {
+        let e = Event {
+            id: "e1".into(),
+            time: Timestamp::from_secs(1_700_000_000),
+            source: EventSource::Cloudtrail,
+            body: EventBody::Cloud(CloudEvent {
+                account: "111122223333".into(),
+                region: "us-east-1".into(),
+                service: "rds.amazonaws.com".into(),
+                action: "CreateDBClusterSnapshot".into(),
+                event_type: "AwsApiCall".into(),
+                actor: Actor::Unknown { raw_type: None },
+                access_key_id: Some("ASIAEXAMPLE000000001".into()),
+                source_ip: Some("203.0.113.9".into()),
+                user_agent: None,
+                error_code: None,
+                error_message: None,
+                read_only: Some(false),
+                request_parameters: RawJson::parse(r#"{"dBClusterIdentifier": "prod"}"#).ok(),
+                response_elements: None,
+                additional_event_data: None,
+                resources: vec![],
+                invoked_by: None,
+                vpc_endpoint_id: None,
+            }),
+        };
+        let text = serde_json::to_string(&e).unwrap();
+        assert!(text.contains(r#""cloud":{"#), "{text}");
+        assert!(
+            text.contains(r#"{"dBClusterIdentifier": "prod"}"#),
+            "{text}"
+        );
+        let back: Event = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, e);
+        assert!(
+            serde_json::from_str::<Event>(
+                r#"{"id":"x","time":"2024-01-01T00:00:00Z","source":"agent"}"#
+            )
+            .is_err()
+        );
     }
 }

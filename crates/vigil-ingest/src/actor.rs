@@ -1,0 +1,144 @@
+//! `userIdentity` → [`Actor`].
+
+use crate::raw::RawIdentity;
+use crate::text::Text;
+use vigil_model::Actor;
+
+fn s<'t>(t: &'t Option<Text<'_>>) -> Option<&'t str> {
+    t.as_ref().map(Text::as_str).filter(|v| !v.is_empty())
+}
+
+fn owned(t: &Option<Text<'_>>) -> String {
+    s(t).unwrap_or_default().to_string()
+}
+
+/// The last `/`-separated part of an ARN's resource (`user/path/alice` → `alice`).
+fn arn_tail(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION` → (`arn:aws:iam::ACCT:role/ROLE`, ROLE, SESSION).
+fn split_session_arn(arn: &str) -> Option<(String, &str, &str)> {
+    let (prefix, rest) = arn.split_once(":assumed-role/")?;
+    let (role, session) = rest.split_once('/')?;
+    let partition_account = prefix.strip_prefix("arn:")?;
+    let (partition, account) = partition_account
+        .split_once(":sts:")
+        .map(|(p, a)| (p, a.trim_start_matches(':')))?;
+    Some((
+        format!("arn:{partition}:iam::{account}:role/{role}"),
+        role,
+        session,
+    ))
+}
+
+/// The actor of a record; `account` is the record's account, used when the identity has none.
+pub fn actor(identity: Option<&RawIdentity<'_>>, account: &str) -> Actor {
+    let Some(id) = identity else {
+        return Actor::Unknown { raw_type: None };
+    };
+    let account = s(&id.account_id).unwrap_or(account).to_string();
+    let arn = owned(&id.arn);
+    match s(&id.kind) {
+        Some("Root") => Actor::Root { account, arn },
+        Some("IAMUser") => {
+            let name = s(&id.user_name)
+                .map(str::to_string)
+                .unwrap_or_else(|| arn_tail(&arn).to_string());
+            Actor::IamUser { account, arn, name }
+        }
+        Some("AssumedRole") => {
+            let ctx = id.session_context.as_ref();
+            let issuer = ctx.and_then(|c| c.session_issuer.as_ref());
+            let parsed = split_session_arn(&arn);
+            let role_arn = issuer
+                .and_then(|i| s(&i.arn))
+                .map(str::to_string)
+                .or_else(|| parsed.as_ref().map(|p| p.0.clone()))
+                .unwrap_or_default();
+            let role_name = issuer
+                .and_then(|i| s(&i.user_name))
+                .or_else(|| parsed.as_ref().map(|p| p.1))
+                .unwrap_or_default()
+                .to_string();
+            let session_name = parsed
+                .as_ref()
+                .map(|p| p.2)
+                .or_else(|| {
+                    s(&id.principal_id)
+                        .and_then(|p| p.split_once(':'))
+                        .map(|p| p.1)
+                })
+                .unwrap_or_default()
+                .to_string();
+            let mfa = ctx
+                .and_then(|c| c.attributes.as_ref())
+                .and_then(|a| a.mfa_authenticated)
+                .and_then(|f| f.0)
+                .unwrap_or(false);
+            let source_identity = ctx
+                .and_then(|c| s(&c.source_identity))
+                .or_else(|| id.on_behalf_of.as_ref().and_then(|o| s(&o.user_id)))
+                .map(str::to_string);
+            Actor::AssumedRole {
+                account,
+                session_arn: arn,
+                role_arn,
+                role_name,
+                session_name,
+                mfa,
+                source_identity,
+            }
+        }
+        Some("FederatedUser") => {
+            let issuer = id
+                .session_context
+                .as_ref()
+                .and_then(|c| c.session_issuer.as_ref())
+                .and_then(|i| s(&i.arn))
+                .map(str::to_string);
+            Actor::FederatedUser {
+                account,
+                arn,
+                issuer,
+            }
+        }
+        Some(kind @ ("SAMLUser" | "WebIdentityUser" | "IdentityCenterUser")) => {
+            let behalf = id.on_behalf_of.as_ref();
+            let provider = s(&id.identity_provider)
+                .or_else(|| behalf.and_then(|o| s(&o.identity_store_arn)))
+                .unwrap_or(kind)
+                .to_string();
+            let user = s(&id.user_name)
+                .or_else(|| behalf.and_then(|o| s(&o.user_id)))
+                .or_else(|| s(&id.principal_id))
+                .unwrap_or_default()
+                .to_string();
+            Actor::FederatedIdentity { provider, user }
+        }
+        Some("AWSService") => Actor::AwsService {
+            service: owned(&id.invoked_by),
+        },
+        Some("AWSAccount") => Actor::AwsAccount {
+            account,
+            principal_id: s(&id.principal_id).map(str::to_string),
+        },
+        other => Actor::Unknown {
+            raw_type: other.map(str::to_string),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_arn_splits() {
+        let (role, name, session) =
+            split_session_arn("arn:aws:sts::111122223333:assumed-role/Admin/alice").unwrap();
+        assert_eq!(role, "arn:aws:iam::111122223333:role/Admin");
+        assert_eq!((name, session), ("Admin", "alice"));
+        assert!(split_session_arn("arn:aws:iam::1:user/x").is_none());
+    }
+}

@@ -1,0 +1,484 @@
+//! CloudTrail bytes → events, for every shape users have: `{"Records":[...]}`, JSON lines, a
+//! bare array, a single record, CloudTrail Lake results, EventBridge events and
+//! `lookup-events` output.
+//!
+//! Documents are parsed whole first (the fast path). A document that does not parse is cut
+//! into elements by [`crate::split`] and each element is parsed alone, so one bad record costs
+//! one record.
+
+use crate::container::{Container, TopDoc};
+use crate::lake;
+use crate::limits::FileContext;
+use crate::normalize::{Fallbacks, normalise};
+use crate::raw::RawRecord;
+use crate::reason::{Location, Skip, SkipReason};
+use crate::split::{find_top_level_key, lines, scan_value, skip_ws};
+use serde::de::IgnoredAny;
+use vigil_model::Event;
+
+/// What parsing one file's bytes produced.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ParseOutcome {
+    pub events: Vec<Event>,
+    pub skips: Vec<Skip>,
+    /// Records (array elements, lines, rows) seen, good or bad.
+    pub records: u64,
+}
+
+/// How to read one array element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// A record, an EventBridge event or a `lookup-events` element.
+    Record,
+    /// A CloudTrail Lake row.
+    LakeRow,
+}
+
+const CONTAINER_KEYS: [&str; 3] = ["Records", "QueryResultRows", "Events"];
+
+/// Parses and normalises CloudTrail in any supported shape. Never panics; every record that
+/// is not turned into an event is reported as a [`Skip`].
+pub fn parse_cloudtrail_bytes(bytes: &[u8], ctx: &FileContext) -> (Vec<Event>, Vec<Skip>) {
+    let out = parse_cloudtrail(bytes, ctx);
+    (out.events, out.skips)
+}
+
+/// [`parse_cloudtrail_bytes`], also counting the records seen.
+pub fn parse_cloudtrail(bytes: &[u8], ctx: &FileContext) -> ParseOutcome {
+    let mut p = Parser {
+        ctx,
+        out: ParseOutcome::default(),
+        known_utf8: false,
+    };
+    p.document(bytes);
+    p.out
+}
+
+struct Parser<'c> {
+    ctx: &'c FileContext,
+    out: ParseOutcome,
+    /// The elements being handled come from a document already checked to be UTF-8.
+    known_utf8: bool,
+}
+
+fn strip_bom(b: &[u8]) -> &[u8] {
+    b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+/// sonic-rs checks UTF-8 only at the end of a parse (and debug-asserts on it before), so text
+/// goes to it only once it is known to be UTF-8.
+fn utf8(b: &[u8]) -> bool {
+    std::str::from_utf8(b).is_ok()
+}
+
+fn valid_json(b: &[u8]) -> bool {
+    utf8(b) && sonic_rs::from_slice::<IgnoredAny>(b).is_ok()
+}
+
+/// A file of several lines whose first or second non-empty line is a JSON value on its own.
+/// A document whose first key is a container key is not JSON lines; otherwise only the first
+/// `max_line` bytes are searched for line breaks (a longer line is not a record anyway).
+fn looks_like_json_lines(b: &[u8], max_line: usize) -> bool {
+    if object_first_key(b).is_some_and(|k| CONTAINER_KEYS.iter().any(|c| c.as_bytes() == k)) {
+        return false;
+    }
+    let head = b
+        .get(..max_line.saturating_mul(2).saturating_add(2).min(b.len()))
+        .unwrap_or(b);
+    let Some(nl) = memchr::memchr(b'\n', head) else {
+        return false;
+    };
+    let (first, rest) = (
+        trim(head.get(..nl).unwrap_or_default()),
+        head.get(nl + 1..).unwrap_or_default(),
+    );
+    if rest.trim_ascii().is_empty() && b.len() == head.len() {
+        return false;
+    }
+    if first.first() == Some(&b'{') && valid_json(first) {
+        return true;
+    }
+    let rest = rest.trim_ascii_start();
+    let second = memchr::memchr(b'\n', rest)
+        .and_then(|n| rest.get(..n))
+        .unwrap_or(rest);
+    let second = trim(second);
+    second.first() == Some(&b'{') && valid_json(second)
+}
+
+impl Parser<'_> {
+    fn loc(&self, record: Option<usize>, line: Option<usize>) -> Location {
+        Location {
+            path: self.ctx.path.clone(),
+            record,
+            line,
+        }
+    }
+
+    fn skip(&mut self, reason: SkipReason, loc: Location, detail: impl Into<String>) {
+        self.out.skips.push(Skip::new(reason, loc, detail));
+    }
+
+    fn document(&mut self, bytes: &[u8]) {
+        let b = trim(strip_bom(bytes));
+        match b.first() {
+            None => self.skip(SkipReason::EmptyFile, self.loc(None, None), ""),
+            Some(b'[') => self.bare_array(b),
+            Some(b'{') if looks_like_json_lines(b, self.ctx.max_record_bytes) => self.json_lines(b),
+            Some(b'{') => self.object_document(b),
+            Some(_) => {
+                let reason = if valid_json(b) {
+                    SkipReason::InvalidRecord
+                } else {
+                    SkipReason::InvalidJson
+                };
+                self.skip(reason, self.loc(None, None), "not a JSON object or array");
+            }
+        }
+    }
+
+    fn bare_array(&mut self, b: &[u8]) {
+        if !utf8(b) {
+            return self.salvage_array(b, 0, Mode::Record);
+        }
+        match sonic_rs::from_slice::<Vec<sonic_rs::LazyValue<'_>>>(b) {
+            Ok(elems) => {
+                self.out.events.reserve(elems.len());
+                self.known_utf8 = true;
+                for (i, e) in elems.iter().enumerate() {
+                    self.element(e.as_raw_str().as_bytes(), Mode::Record, Some(i), None);
+                }
+                self.known_utf8 = false;
+            }
+            Err(_) => self.salvage_array(b, 0, Mode::Record),
+        }
+    }
+
+    fn object_document(&mut self, b: &[u8]) {
+        if !utf8(b) {
+            return self.salvage_object(b, "invalid UTF-8");
+        }
+        let doc = match sonic_rs::from_slice::<TopDoc<'_>>(b) {
+            Ok(doc) => doc,
+            Err(e) => return self.salvage_object(b, &e.to_string()),
+        };
+        let containers = [
+            (doc.records, Mode::Record),
+            (doc.query_result_rows, Mode::LakeRow),
+            (doc.events, Mode::Record),
+        ];
+        let mut any = false;
+        self.known_utf8 = true;
+        for (key, (c, mode)) in CONTAINER_KEYS.iter().zip(containers) {
+            match c {
+                None => {}
+                Some(Container::NotArray(what)) => {
+                    any = true;
+                    self.skip(
+                        SkipReason::NotAnArray,
+                        self.loc(None, None),
+                        format!("`{key}` is {what}"),
+                    );
+                }
+                Some(Container::Array(elems)) => {
+                    any = true;
+                    self.out.events.reserve(elems.len());
+                    for (i, e) in elems.iter().enumerate() {
+                        self.element(e.as_raw_str().as_bytes(), mode, Some(i), None);
+                    }
+                }
+            }
+        }
+        if !any {
+            // A single record (or EventBridge event) on its own.
+            self.element(b, Mode::Record, None, None);
+        }
+        self.known_utf8 = false;
+    }
+
+    fn salvage_object(&mut self, b: &[u8], err: &str) {
+        match find_top_level_key(b, &CONTAINER_KEYS) {
+            Some((k, pos)) if b.get(pos) == Some(&b'[') => {
+                let mode = if k == 1 { Mode::LakeRow } else { Mode::Record };
+                self.salvage_array(b, pos, mode);
+            }
+            Some((k, _)) => self.skip(
+                SkipReason::NotAnArray,
+                self.loc(None, None),
+                format!(
+                    "`{}` is not an array",
+                    CONTAINER_KEYS.get(k).unwrap_or(&"?")
+                ),
+            ),
+            None if lines(b).nth(1).is_some() && lines(b).any(|(_, l)| valid_json(l)) => {
+                self.json_lines(b)
+            }
+            None => {
+                let reason = if scan_value(b, 0).is_none() {
+                    SkipReason::TruncatedJson
+                } else {
+                    SkipReason::InvalidJson
+                };
+                self.skip(reason, self.loc(None, None), err)
+            }
+        }
+    }
+
+    fn json_lines(&mut self, b: &[u8]) {
+        for (n, line) in lines(b) {
+            self.element(line, Mode::Record, None, Some(n));
+        }
+    }
+
+    /// Cuts the array whose `[` is at `open` into elements and parses each alone. After a bad
+    /// element, parsing resumes at the next place a record starts (an object whose first key is
+    /// the one the good records start with), so a corrupt record cannot swallow its neighbours.
+    fn salvage_array(&mut self, b: &[u8], open: usize, mode: Mode) {
+        let mut first_key: Option<Vec<u8>> = None;
+        let mut i = open + 1;
+        let mut index = 0usize;
+        loop {
+            i = skip_ws(b, i);
+            match b.get(i) {
+                None => {
+                    self.skip(
+                        SkipReason::TruncatedJson,
+                        self.loc(None, None),
+                        "the document ends before its array closes",
+                    );
+                    return;
+                }
+                Some(b']') => {
+                    // A stray `]` (damage) before the real end: look for more records.
+                    let key = first_key.as_deref().unwrap_or(b"eventVersion");
+                    match find_record_start(b, i + 1, b.len(), key) {
+                        Some(next) => {
+                            i = next;
+                            continue;
+                        }
+                        None => return,
+                    }
+                }
+                Some(b',') => {
+                    i += 1;
+                    continue;
+                }
+                Some(_) => {}
+            }
+            let key = first_key.as_deref().unwrap_or(b"eventVersion");
+            let Some(end) = scan_value(b, i) else {
+                // Runs off the end: either the last record is cut off, or a corrupt record
+                // hides the ones after it.
+                self.out.records += 1;
+                match find_record_start(b, i + 1, b.len(), key) {
+                    Some(next) => {
+                        self.skip(SkipReason::InvalidJson, self.loc(Some(index), None), "");
+                        i = next;
+                        index += 1;
+                        continue;
+                    }
+                    None => {
+                        self.skip(
+                            SkipReason::TruncatedJson,
+                            self.loc(Some(index), None),
+                            "the last record is cut off",
+                        );
+                        return;
+                    }
+                }
+            };
+            let elem = b.get(i..end).unwrap_or_default();
+            let produced = self.element(elem, mode, Some(index), None);
+            if produced {
+                if first_key.is_none() {
+                    first_key = object_first_key(elem).map(<[u8]>::to_vec);
+                }
+                i = end;
+            } else {
+                i = find_record_start(b, i + 1, end, key).unwrap_or(end);
+            }
+            index += 1;
+        }
+    }
+
+    /// Handles one element; `true` if it became an event.
+    fn element(
+        &mut self,
+        bytes: &[u8],
+        mode: Mode,
+        record: Option<usize>,
+        line: Option<usize>,
+    ) -> bool {
+        self.out.records += 1;
+        let result = if bytes.len() > self.ctx.max_record_bytes {
+            Err((
+                SkipReason::RecordTooLarge,
+                format!("{} bytes, limit {}", bytes.len(), self.ctx.max_record_bytes),
+            ))
+        } else {
+            let fb = Fallbacks {
+                account: self.ctx.account.as_deref(),
+                region: self.ctx.region.as_deref(),
+                time: None,
+            };
+            match mode {
+                Mode::Record => record_element(bytes, fb, 0, self.known_utf8),
+                Mode::LakeRow => lake::row_to_record(bytes)
+                    .map_err(|e| (SkipReason::InvalidRecord, e))
+                    .and_then(|rec| record_element(&rec, fb, 0, true)),
+            }
+        };
+        match result {
+            Ok(ev) => {
+                self.out.events.push(ev);
+                true
+            }
+            Err((reason, detail)) => {
+                let loc = self.loc(record, line);
+                self.skip(reason, loc, detail);
+                false
+            }
+        }
+    }
+}
+
+fn parse_error(bytes: &[u8], e: &sonic_rs::Error) -> (SkipReason, String) {
+    let reason = if valid_json(bytes) {
+        SkipReason::InvalidRecord
+    } else if e.is_eof() {
+        SkipReason::TruncatedJson
+    } else {
+        SkipReason::InvalidJson
+    };
+    (reason, e.to_string())
+}
+
+/// One record, EventBridge event or `lookup-events` element → one event.
+fn record_element(
+    bytes: &[u8],
+    fb: Fallbacks<'_>,
+    nesting: u8,
+    known_utf8: bool,
+) -> Result<Event, (SkipReason, String)> {
+    if !known_utf8 && !utf8(bytes) {
+        return Err((SkipReason::InvalidJson, "invalid UTF-8".into()));
+    }
+    // serde reads structs from arrays too (positionally); a record is an object.
+    if bytes.get(skip_ws(bytes, 0)) != Some(&b'{') {
+        return Err(if valid_json(bytes) {
+            (SkipReason::InvalidRecord, "not a JSON object".into())
+        } else {
+            (SkipReason::InvalidJson, String::new())
+        });
+    }
+    let rec: RawRecord<'_> = sonic_rs::from_slice(bytes).map_err(|e| parse_error(bytes, &e))?;
+    if rec.event_name.is_none() && nesting < 2 {
+        if let Some(inner) = &rec.cloudtrail_event {
+            return record_element(inner.as_str().as_bytes(), fb, nesting + 1, true);
+        }
+        if let Some(detail) = &rec.detail {
+            if let Some(kind) = &rec.detail_type
+                && !kind.as_str().contains("CloudTrail")
+            {
+                let shown: String = kind.as_str().chars().take(80).collect();
+                return Err((SkipReason::NotCloudtrail, shown));
+            }
+            let env = Fallbacks {
+                account: rec.account.as_ref().map(|a| a.as_str()).or(fb.account),
+                region: rec.region.as_ref().map(|r| r.as_str()).or(fb.region),
+                time: rec.time.as_ref().map(|t| t.as_str()),
+            };
+            let raw = detail.as_raw_str().as_bytes();
+            if raw.first() != Some(&b'{') {
+                return Err((
+                    SkipReason::InvalidRecord,
+                    "`detail` is not an object".into(),
+                ));
+            }
+            let inner: RawRecord<'_> =
+                sonic_rs::from_slice(raw).map_err(|e| parse_error(raw, &e))?;
+            return normalise(inner, raw, env);
+        }
+    }
+    normalise(rec, bytes, fb)
+}
+
+/// The first key of the object in `b`, if it is an object whose first key has no escapes.
+fn object_first_key(b: &[u8]) -> Option<&[u8]> {
+    let i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    let k = skip_ws(b, i + 1);
+    if b.get(k) != Some(&b'"') {
+        return None;
+    }
+    let rest = b.get(k + 1..)?;
+    let len = rest.iter().position(|c| *c == b'"' || *c == b'\\')?;
+    (rest.get(len) == Some(&b'"'))
+        .then(|| rest.get(..len))
+        .flatten()
+}
+
+/// The first position in `from..to` where an object starts whose first key is `key`.
+fn find_record_start(b: &[u8], from: usize, to: usize, key: &[u8]) -> Option<usize> {
+    let hay = b.get(from..to.min(b.len()))?;
+    hay.iter()
+        .enumerate()
+        .filter(|(_, c)| **c == b'{')
+        .map(|(p, _)| from + p)
+        .find(|&p| b.get(p..).and_then(object_first_key) == Some(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> FileContext {
+        FileContext::new(&crate::Limits::default())
+    }
+
+    const R1: &str = r#"{"eventVersion":"1.08","eventTime":"2024-05-01T12:00:00Z","eventSource":"iam.amazonaws.com","eventName":"ListUsers","eventID":"a","recipientAccountId":"111122223333","awsRegion":"us-east-1"}"#;
+    const R2: &str = r#"{"eventVersion":"1.08","eventTime":"2024-05-01T12:00:01Z","eventSource":"iam.amazonaws.com","eventName":"ListRoles","eventID":"b","recipientAccountId":"111122223333","awsRegion":"us-east-1"}"#;
+
+    fn ids(out: &ParseOutcome) -> Vec<&str> {
+        out.events.iter().map(|e| e.id.as_str()).collect()
+    }
+
+    #[test]
+    fn shapes() {
+        let doc = format!(r#"{{"Records":[{R1},{R2}]}}"#);
+        assert_eq!(ids(&parse_cloudtrail(doc.as_bytes(), &ctx())), ["a", "b"]);
+        let lines = format!("{R1}\n{R2}\n");
+        assert_eq!(ids(&parse_cloudtrail(lines.as_bytes(), &ctx())), ["a", "b"]);
+        let arr = format!("[{R1},\n{R2}]");
+        assert_eq!(ids(&parse_cloudtrail(arr.as_bytes(), &ctx())), ["a", "b"]);
+        assert_eq!(ids(&parse_cloudtrail(R1.as_bytes(), &ctx())), ["a"]);
+    }
+
+    #[test]
+    fn salvage_keeps_neighbours() {
+        let doc = format!(r#"{{"Records":[{R1},{{"eventVersion":"1.08","eventTime":"x}},{R2}]}}"#);
+        let out = parse_cloudtrail(doc.as_bytes(), &ctx());
+        assert_eq!(ids(&out), ["a", "b"]);
+        assert_eq!(out.skips.len(), 1, "{:?}", out.skips);
+        let cut = format!(r#"{{"Records":[{R1},{R2}"#);
+        let out = parse_cloudtrail(&cut.as_bytes()[..cut.len() - 10], &ctx());
+        assert_eq!(ids(&out), ["a"]);
+        assert_eq!(out.skips[0].reason, SkipReason::TruncatedJson);
+    }
+
+    #[test]
+    fn first_key() {
+        assert_eq!(
+            object_first_key(br#" { "eventVersion" :1}"#),
+            Some(&b"eventVersion"[..])
+        );
+        assert_eq!(object_first_key(br#"{"a\"b":1}"#), None);
+        assert_eq!(object_first_key(b"[1]"), None);
+    }
+}

@@ -1,0 +1,120 @@
+//! One raw CloudTrail record → one [`Event`].
+
+use crate::actor::actor;
+use crate::raw::RawRecord;
+use crate::reason::SkipReason;
+use crate::text::Text;
+use crate::timefmt::parse_time;
+use sonic_rs::LazyValue;
+use vigil_model::{CloudEvent, Event, EventBody, EventSource, RawJson, ResourceRef};
+
+/// Values to use when a record lacks its own: an EventBridge envelope's, then the S3 path's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fallbacks<'f> {
+    pub account: Option<&'f str>,
+    pub region: Option<&'f str>,
+    pub time: Option<&'f str>,
+}
+
+fn opt(t: Option<Text<'_>>) -> Option<String> {
+    t.map(Text::into_string).filter(|v| !v.is_empty())
+}
+
+fn nonempty<'t>(t: &'t Option<Text<'_>>) -> Option<&'t str> {
+    t.as_ref().map(Text::as_str).filter(|v| !v.is_empty())
+}
+
+fn blob(v: Option<LazyValue<'_>>) -> Option<RawJson> {
+    let v = v?;
+    let raw = v.as_raw_str();
+    if raw == "null" {
+        return None;
+    }
+    // sonic-rs has validated the text; serde_json re-checks it for the model's invariant.
+    RawJson::parse(raw).ok()
+}
+
+/// `vigil-<xxh3-128 hex>`: a deterministic id for input that has none, so re-ingesting the same
+/// bytes yields the same id.
+pub fn derived_id(bytes: &[u8]) -> String {
+    format!("vigil-{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
+}
+
+/// Normalises one record. `raw` is the record's bytes (for a derived id).
+pub fn normalise(
+    rec: RawRecord<'_>,
+    raw: &[u8],
+    fb: Fallbacks<'_>,
+) -> Result<Event, (SkipReason, String)> {
+    let time_text = nonempty(&rec.event_time).or(fb.time);
+    let Some(time_text) = time_text else {
+        return Err((SkipReason::MissingField("eventTime"), String::new()));
+    };
+    let Some(time) = parse_time(time_text) else {
+        let shown: String = time_text.chars().take(40).collect();
+        return Err((SkipReason::InvalidField("eventTime"), shown));
+    };
+    let Some(service) = opt(rec.event_source) else {
+        return Err((SkipReason::MissingField("eventSource"), String::new()));
+    };
+    let Some(action) = opt(rec.event_name) else {
+        return Err((SkipReason::MissingField("eventName"), String::new()));
+    };
+    let identity = rec.user_identity.as_ref();
+    let account = nonempty(&rec.recipient_account)
+        .or_else(|| identity.and_then(|i| nonempty(&i.account_id)))
+        .or(fb.account)
+        .unwrap_or_default()
+        .to_string();
+    let region = nonempty(&rec.aws_region)
+        .or(fb.region)
+        .unwrap_or("unknown")
+        .to_string();
+    let actor = actor(identity, &account);
+    let access_key_id = identity
+        .and_then(|i| nonempty(&i.access_key_id))
+        .map(str::to_string);
+    let invoked_by = identity
+        .and_then(|i| nonempty(&i.invoked_by))
+        .map(str::to_string);
+    let id = opt(rec.event_id).unwrap_or_else(|| derived_id(raw));
+    let resources = rec
+        .resources
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|r| r.0)
+        .filter_map(|r| {
+            Some(ResourceRef {
+                id: opt(r.arn)?,
+                kind: opt(r.kind),
+                account: opt(r.account_id),
+            })
+        })
+        .collect();
+    let cloud = CloudEvent {
+        account,
+        region,
+        service,
+        action,
+        event_type: opt(rec.event_type).unwrap_or_default(),
+        actor,
+        access_key_id,
+        source_ip: opt(rec.source_ip),
+        user_agent: opt(rec.user_agent),
+        error_code: opt(rec.error_code),
+        error_message: opt(rec.error_message),
+        read_only: rec.read_only.and_then(|f| f.0),
+        request_parameters: blob(rec.request_parameters),
+        response_elements: blob(rec.response_elements),
+        additional_event_data: blob(rec.additional_event_data),
+        resources,
+        invoked_by,
+        vpc_endpoint_id: opt(rec.vpc_endpoint_id),
+    };
+    Ok(Event {
+        id,
+        time,
+        source: EventSource::Cloudtrail,
+        body: EventBody::Cloud(cloud),
+    })
+}

@@ -1,0 +1,120 @@
+//! Property tests: no input panics, damage costs only the damaged record, and the salvage
+//! splitter agrees with serde_json.
+
+use proptest::prelude::*;
+use vigil_ingest::split::split_array;
+use vigil_ingest::{FileContext, Limits, parse_cloudtrail};
+
+fn record(i: usize) -> String {
+    format!(
+        r#"{{"eventVersion":"1.09","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/u{i}","userName":"u{i}"}},"eventTime":"2024-05-01T12:00:{:02}Z","eventSource":"iam.amazonaws.com","eventName":"ListUsers","requestParameters":{{"maxItems":{i},"marker":"m\"{i}"}},"eventID":"id-{i}","awsRegion":"us-east-1","recipientAccountId":"111122223333"}}"#,
+        i % 60
+    )
+}
+
+fn document(n: usize) -> (String, Vec<std::ops::Range<usize>>) {
+    let mut doc = String::from("{\"Records\":[");
+    let mut spans = Vec::new();
+    for i in 0..n {
+        if i > 0 {
+            doc.push(',');
+        }
+        let start = doc.len();
+        doc.push_str(&record(i));
+        spans.push(start..doc.len());
+    }
+    doc.push_str("]}");
+    (doc, spans)
+}
+
+fn ctx() -> FileContext {
+    FileContext::new(&Limits::default())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let _ = parse_cloudtrail(&bytes, &ctx());
+        let _ = vigil_ingest::parse_host_bytes(&bytes, &ctx());
+    }
+
+    #[test]
+    fn json_ish_bytes_never_panic(s in "[\\[\\]{}\":,\\\\a-z0-9 \n]{0,400}") {
+        let _ = parse_cloudtrail(s.as_bytes(), &ctx());
+        let wrapped = format!("{{\"Records\":[{s}");
+        let _ = parse_cloudtrail(wrapped.as_bytes(), &ctx());
+    }
+
+    /// Overwrite part of one record with arbitrary bytes: every other record survives.
+    #[test]
+    fn mutation_costs_only_the_mutated_record(
+        n in 2usize..8,
+        victim in 0usize..8,
+        at in 0.0f64..1.0,
+        len in 1usize..40,
+        junk in proptest::collection::vec(any::<u8>(), 1..40),
+    ) {
+        let victim = victim % n;
+        let (doc, spans) = document(n);
+        let mut bytes = doc.into_bytes();
+        let span = spans[victim].clone();
+        let start = span.start + ((span.len() as f64 * at) as usize).min(span.len() - 1);
+        let end = (start + len).min(span.end);
+        bytes.splice(start..end, junk);
+        let out = parse_cloudtrail(&bytes, &ctx());
+        for i in (0..n).filter(|i| *i != victim) {
+            let id = format!("id-{i}");
+            prop_assert!(out.events.iter().any(|e| e.id == id), "lost {} of {}: {:?}", id, n, out.skips);
+        }
+        prop_assert!(out.events.len() <= n);
+    }
+
+    /// Cut the document anywhere: every record that ends before the cut survives.
+    #[test]
+    fn truncation_keeps_the_complete_prefix(n in 1usize..8, at in 0.0f64..1.0) {
+        let (doc, spans) = document(n);
+        let cut = (doc.len() as f64 * at) as usize;
+        let out = parse_cloudtrail(&doc.as_bytes()[..cut], &ctx());
+        let complete = spans.iter().filter(|s| s.end <= cut).count();
+        prop_assert!(out.events.len() >= complete, "{} < {}: {:?}", out.events.len(), complete, out.skips);
+    }
+
+    /// On valid arrays the splitter finds exactly serde_json's elements.
+    #[test]
+    fn splitter_matches_serde_json(v in json_array(), pretty in any::<bool>()) {
+        let text = if pretty { serde_json::to_string_pretty(&v) } else { serde_json::to_string(&v) }.unwrap();
+        let split = split_array(text.as_bytes(), 0);
+        prop_assert!(split.closed);
+        prop_assert!(split.partial.is_none());
+        let elems: Vec<serde_json::Value> = split
+            .elements
+            .iter()
+            .map(|r| serde_json::from_str(&text[r.clone()]).unwrap())
+            .collect();
+        prop_assert_eq!(serde_json::Value::Array(elems), v);
+    }
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<String>().prop_map(Value::String),
+        "[\\[\\]{}\":,\\\\]{0,8}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            proptest::collection::btree_map(any::<String>(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn json_array() -> impl Strategy<Value = serde_json::Value> {
+    proptest::collection::vec(json_value(), 0..8).prop_map(serde_json::Value::Array)
+}

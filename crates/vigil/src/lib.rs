@@ -1,0 +1,39 @@
+//! The `vigil` command: argument parsing ([`cli`]), one module per subcommand ([`cmd`]), and
+//! the [`pipeline`] that wires ingest to the store and detection. The binary's `main` only maps
+//! errors to exit codes.
+
+pub mod cli;
+pub mod cmd;
+pub mod exit;
+pub mod output;
+pub mod pipeline;
+pub mod progress;
+pub mod timearg;
+
+use anyhow::{Context, Result};
+use cli::{Cli, Command, IngestCommand};
+use vigil_store::Store;
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Demo(args) => cmd::demo::run(&cli.data_dir, &args),
+        Command::Ingest(IngestCommand::Cloudtrail(args)) => cmd::ingest::run(
+            &mut open_store(&cli.data_dir)?,
+            pipeline::InputKind::Cloudtrail,
+            &args,
+        ),
+        Command::Ingest(IngestCommand::Host(args)) => cmd::ingest::run(
+            &mut open_store(&cli.data_dir)?,
+            pipeline::InputKind::Host,
+            &args,
+        ),
+        Command::Alerts(args) => cmd::alerts::run(&open_store(&cli.data_dir)?, &args),
+        Command::Events(args) => cmd::events::run(&open_store(&cli.data_dir)?, &args),
+        Command::Status(args) => cmd::status::run(&open_store(&cli.data_dir)?, args.format),
+    }
+}
+
+pub fn open_store(data_dir: &std::path::Path) -> Result<Store> {
+    Store::open(data_dir).with_context(|| format!("opening the store in `{}`", data_dir.display()))
+}

@@ -1,0 +1,234 @@
+//! End-to-end tests of the `vigil` binary: the demo story, idempotent ingest, the bad-input
+//! corpus, exit codes, and the JSON contract. Each test uses its own data directory.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn vigil(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("VIGIL_DATA_DIR")
+        .output()
+        .expect("vigil runs")
+}
+
+fn stdout_json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+fn event_count(data_dir: &Path) -> u64 {
+    let status = stdout_json(&vigil(data_dir, &["status", "--format", "json"]));
+    status["events"]["total"]
+        .as_u64()
+        .expect("status has events.total")
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../vigil-ingest/tests/fixtures")
+}
+
+#[test]
+fn demo_story_ingests_and_reingest_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let input = dir.path().join("input");
+    let demo = vigil(
+        &data,
+        &["demo", "--out", input.to_str().unwrap(), "--format", "json"],
+    );
+    let summary = stdout_json(&demo);
+    let stored = event_count(&data);
+    assert!(stored > 1000, "the demo stores its story: {stored} events");
+    assert_eq!(
+        summary["cloudtrail"]["events_new"].as_u64().unwrap()
+            + summary["host"]["events_new"].as_u64().unwrap(),
+        stored
+    );
+    assert_eq!(
+        summary["cloudtrail"]["skipped_total"].as_u64(),
+        Some(0),
+        "the demo writes no bad records"
+    );
+    assert!(
+        summary["cloudtrail"]["files_ignored"].as_u64().unwrap() > 0,
+        "digest files are ignored"
+    );
+
+    // The same tree again, forced to re-read every file: nothing new.
+    let again = stdout_json(&vigil(
+        &data,
+        &[
+            "ingest",
+            "cloudtrail",
+            input.join("cloudtrail").to_str().unwrap(),
+            "--reread",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(again["events_new"].as_u64(), Some(0));
+    assert!(again["duplicates"].as_u64().unwrap() > 1000);
+    let again_host = stdout_json(&vigil(
+        &data,
+        &[
+            "ingest",
+            "host",
+            input.join("agent").to_str().unwrap(),
+            "--reread",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(again_host["events_new"].as_u64(), Some(0));
+    // And without --reread, unchanged files are not even opened.
+    let cached = stdout_json(&vigil(
+        &data,
+        &[
+            "ingest",
+            "cloudtrail",
+            input.join("cloudtrail").to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(cached["events_new"].as_u64(), Some(0));
+    assert!(cached["files_unchanged"].as_u64().unwrap() > 0);
+    assert_eq!(event_count(&data), stored);
+
+    // The investigation query: every event of the stolen key, and the attacker's IP among them.
+    let key = summary["story"]["contractor_access_key_id"]
+        .as_str()
+        .expect("manifest names the key")
+        .to_string();
+    let attacker = summary["story"]["attacker_ip"]
+        .as_str()
+        .expect("manifest names the attacker ip")
+        .to_string();
+    let events = stdout_json(&vigil(
+        &data,
+        &["events", "--entity", &key, "--format", "json"],
+    ));
+    let events = events.as_array().expect("events is a list");
+    assert!(!events.is_empty());
+    assert!(
+        events
+            .iter()
+            .all(|e| e["cloud"]["access_key_id"] == key.as_str())
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["cloud"]["source_ip"] == attacker.as_str())
+    );
+    let times: Vec<&str> = events.iter().map(|e| e["time"].as_str().unwrap()).collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "events come back in time order");
+}
+
+#[test]
+fn events_json_lists_every_stored_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = vigil(
+        dir.path(),
+        &[
+            "ingest",
+            "cloudtrail",
+            fixtures().join("good").to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let summary = stdout_json(&out);
+    let all = stdout_json(&vigil(dir.path(), &["events", "--format", "json"]));
+    assert_eq!(
+        all.as_array().unwrap().len() as u64,
+        event_count(dir.path())
+    );
+    assert_eq!(
+        summary["events_new"].as_u64(),
+        Some(event_count(dir.path()))
+    );
+}
+
+#[test]
+fn bad_input_is_reported_and_skipped_never_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = fixtures().join("bad");
+    assert!(
+        bad.is_dir(),
+        "missing bad-input corpus at {}",
+        bad.display()
+    );
+    let out = vigil(
+        dir.path(),
+        &[
+            "ingest",
+            "cloudtrail",
+            bad.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let summary = stdout_json(&out);
+    assert!(summary["skipped_total"].as_u64().unwrap() >= 5, "{summary}");
+    assert!(
+        summary["events_new"].as_u64().unwrap() > 0,
+        "valid records around bad ones are kept: {summary}"
+    );
+    let reasons = summary["skipped"].as_object().expect("skips by reason");
+    for reason in ["invalid_json", "empty_file"] {
+        assert!(
+            reasons.contains_key(reason),
+            "expected a `{reason}` skip in {summary}"
+        );
+    }
+    // The table summary says the same for people, on stdout.
+    let table = vigil(
+        dir.path(),
+        &["ingest", "cloudtrail", bad.to_str().unwrap(), "--reread"],
+    );
+    assert!(table.status.success());
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("skipped"), "{text}");
+}
+
+#[test]
+fn exit_codes_follow_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = vigil(
+        dir.path(),
+        &["ingest", "cloudtrail", "/definitely/not/here.json"],
+    );
+    assert_eq!(
+        missing.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+    let usage = vigil(dir.path(), &["ingest", "cloudtrail"]);
+    assert_eq!(usage.status.code(), Some(2));
+    let bad_time = vigil(dir.path(), &["events", "--since", "last tuesday"]);
+    assert_eq!(bad_time.status.code(), Some(2));
+    let none = vigil(
+        dir.path(),
+        &["alerts", "--fail-on", "low", "--format", "json"],
+    );
+    assert_eq!(none.status.code(), Some(0));
+    assert_eq!(stdout_json(&none), serde_json::json!([]));
+}
