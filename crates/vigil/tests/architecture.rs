@@ -1,6 +1,8 @@
 //! Checks the crate dependency edges that ARCHITECTURE.md promises: engines depend only on the
 //! model, only the store speaks SQL, and heavy SDKs stay in the one crate that needs them.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test helpers: a panic is a failed assertion
+
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;

@@ -1,6 +1,8 @@
 //! End-to-end tests of the `vigil` binary: the demo story, idempotent ingest, the bad-input
 //! corpus, exit codes, and the JSON contract. Each test uses its own data directory.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test helpers: a panic is a failed assertion
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
