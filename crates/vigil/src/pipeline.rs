@@ -152,18 +152,25 @@ pub fn ingest(
         }
         drop(tx);
 
-        // Store in discovery order: outcomes that arrive early wait in a small buffer.
+        // Store in discovery order: outcomes that arrive early wait in a small buffer. Events of
+        // several files go to the store together: one large transaction writes each touched
+        // index page once, where one transaction per file rewrote it per file.
         let mut pending: BTreeMap<usize, FileOutcome> = BTreeMap::new();
+        let mut batch = Batch::default();
         let mut want = 0usize;
         for (i, outcome) in rx {
             pending.insert(i, outcome);
             while let Some(outcome) = pending.remove(&want) {
                 let stamp = stamps.get(want).cloned().flatten();
-                store_file(store, &mut summary, &mut new, outcome, stamp)?;
-                progress.advance(stamps.get(want).cloned().flatten().map_or(0, |s| s.size));
+                progress.advance(stamp.as_ref().map_or(0, |s| s.size));
+                batch.add(&mut summary, outcome, stamp);
+                if batch.events.len() >= BATCH_EVENTS {
+                    batch.flush(store, &mut summary, &mut new)?;
+                }
                 want += 1;
             }
         }
+        batch.flush(store, &mut summary, &mut new)?;
         Ok(())
     })?;
     progress.finish();
@@ -194,47 +201,72 @@ struct NewEvents {
     first_time: Option<Timestamp>,
 }
 
-fn store_file(
-    store: &mut Store,
-    summary: &mut PipelineSummary,
-    new: &mut NewEvents,
-    outcome: FileOutcome,
-    stamp: Option<FileStamp>,
-) -> Result<()> {
-    summary.report.add_file(&outcome);
-    let inserted = store
-        .insert_events(&outcome.events)
-        .context("storing events")?;
-    summary.events_new += inserted.new_count() as u64;
-    summary.duplicates += inserted.duplicate_count() as u64;
-    for (event, seq) in outcome.events.iter().zip(&inserted.seqs) {
-        if let Some(seq) = seq {
-            new.first_seq = Some(new.first_seq.map_or(*seq, |s| s.min(*seq)));
-            new.first_time = Some(new.first_time.map_or(event.time, |t| t.min(event.time)));
+/// How many events go to the store in one transaction.
+const BATCH_EVENTS: usize = 50_000;
+
+/// Events of consecutive files waiting to be stored, with the files' checkpoints.
+#[derive(Default)]
+struct Batch {
+    events: Vec<Event>,
+    checkpoints: Vec<(FileStamp, u64)>,
+}
+
+impl Batch {
+    fn add(
+        &mut self,
+        summary: &mut PipelineSummary,
+        mut outcome: FileOutcome,
+        stamp: Option<FileStamp>,
+    ) {
+        summary.report.add_file(&outcome);
+        // A file that could not be read through is tried again next time; one that was read
+        // (bad records and all) is only read again when it changes.
+        let read_through = !outcome
+            .skips
+            .iter()
+            .any(|s| s.reason == SkipReason::Unreadable);
+        if let Some(stamp) = stamp
+            && read_through
+        {
+            self.checkpoints.push((stamp, outcome.events.len() as u64));
         }
+        self.events.append(&mut outcome.events);
     }
-    // A file that could not be read through is tried again next time; one that was read (bad
-    // records and all) is only read again when it changes.
-    let read_through = !outcome
-        .skips
-        .iter()
-        .any(|s| s.reason == SkipReason::Unreadable);
-    if let Some(stamp) = stamp
-        && read_through
-    {
-        store.put_file_checkpoint(
-            &stamp.key,
-            &FileCheckpoint {
-                size: stamp.size,
-                mtime_ms: stamp.mtime_ms,
-                events: outcome.events.len() as u64,
-                // Unchanged size and mtime is the test; no content hash is computed.
-                content_hash: String::new(),
-                ingested_at: Timestamp::from_millis(jiff::Timestamp::now().as_millisecond()),
-            },
-        )?;
+
+    fn flush(
+        &mut self,
+        store: &mut Store,
+        summary: &mut PipelineSummary,
+        new: &mut NewEvents,
+    ) -> Result<()> {
+        let inserted = store
+            .insert_events(&self.events)
+            .context("storing events")?;
+        summary.events_new += inserted.new_count() as u64;
+        summary.duplicates += inserted.duplicate_count() as u64;
+        for (event, seq) in self.events.iter().zip(&inserted.seqs) {
+            if let Some(seq) = seq {
+                new.first_seq = Some(new.first_seq.map_or(*seq, |s| s.min(*seq)));
+                new.first_time = Some(new.first_time.map_or(event.time, |t| t.min(event.time)));
+            }
+        }
+        let now = Timestamp::from_millis(jiff::Timestamp::now().as_millisecond());
+        for (stamp, events) in self.checkpoints.drain(..) {
+            store.put_file_checkpoint(
+                &stamp.key,
+                &FileCheckpoint {
+                    size: stamp.size,
+                    mtime_ms: stamp.mtime_ms,
+                    events,
+                    // Unchanged size and mtime is the test; no content hash is computed.
+                    content_hash: String::new(),
+                    ingested_at: now,
+                },
+            )?;
+        }
+        self.events.clear();
+        Ok(())
     }
-    Ok(())
 }
 
 /// Identity of a file on disk for checkpoints: canonical path, size, modification time.
