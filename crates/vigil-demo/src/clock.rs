@@ -19,16 +19,9 @@ pub struct Civil {
     pub second: u32,
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+/// Days since 1970-01-01 of a proleptic Gregorian date.
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let (m, d) = (i64::from(m), i64::from(d));
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    vigil_model::time::days_from_civil(y, i64::from(m), i64::from(d))
 }
 
 pub fn civil(t: Timestamp) -> Civil {
