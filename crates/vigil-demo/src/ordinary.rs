@@ -48,6 +48,27 @@ pub struct KeyUse {
 }
 
 impl Sink<'_> {
+    /// An AWS service (EC2, ECS tasks, Lambda) assumes a role for a workload, calling from its
+    /// own service name as CloudTrail records it.
+    pub fn service_assumes_role(
+        &mut self,
+        time: Timestamp,
+        service: &'static str,
+        session: &Session,
+    ) {
+        let call = rec::assume_role(
+            time,
+            HOME_REGION,
+            Who::Service(service),
+            service,
+            service,
+            session,
+            None,
+            self.rng,
+        );
+        self.emit(call);
+    }
+
     pub fn emit(&mut self, call: Call<'_>) -> String {
         if let Who::User { key: Some(k), .. } = call.who
             && k.starts_with("AKIA")
@@ -613,17 +634,7 @@ fn instances(ctx: &Ctx<'_>, sink: &mut Sink<'_>, day0: Timestamp) {
                 ids::access_key_id(rng, "ASIA"),
                 t0,
             );
-            let call = rec::assume_role(
-                t0,
-                HOME_REGION,
-                Who::Service("ec2.amazonaws.com"),
-                "ec2.amazonaws.com",
-                "ec2.amazonaws.com",
-                &session,
-                None,
-                rng,
-            );
-            sink.emit(call);
+            sink.service_assumes_role(t0, "ec2.amazonaws.com", &session);
             let mut t = t0.plus_millis(jitter(sink.rng, 30, 300));
             while t < t0.plus_millis(6 * HOUR) {
                 let rng = &mut *sink.rng;
@@ -673,17 +684,7 @@ fn ecs_tasks(ctx: &Ctx<'_>, sink: &mut Sink<'_>, day0: Timestamp) {
             let t0 = day0.plus_millis(hour * HOUR + jitter(rng, 0, 600));
             let task = ids::hex(rng, 32);
             let session = Session::new(role, acct, &task, ids::access_key_id(rng, "ASIA"), t0);
-            let call = rec::assume_role(
-                t0,
-                HOME_REGION,
-                Who::Service("ecs-tasks.amazonaws.com"),
-                "ecs-tasks.amazonaws.com",
-                "ecs-tasks.amazonaws.com",
-                &session,
-                None,
-                rng,
-            );
-            sink.emit(call);
+            sink.service_assumes_role(t0, "ecs-tasks.amazonaws.com", &session);
             let ip = ctx
                 .ids
                 .nat_ips
@@ -733,17 +734,7 @@ fn backup(ctx: &Ctx<'_>, sink: &mut Sink<'_>, day0: Timestamp) {
         ids::access_key_id(rng, "ASIA"),
         t0,
     );
-    let call = rec::assume_role(
-        t0,
-        HOME_REGION,
-        Who::Service("lambda.amazonaws.com"),
-        "lambda.amazonaws.com",
-        "lambda.amazonaws.com",
-        &session,
-        None,
-        rng,
-    );
-    sink.emit(call);
+    sink.service_assumes_role(t0, "lambda.amazonaws.com", &session);
     let ip = ctx
         .ids
         .nat_ips
