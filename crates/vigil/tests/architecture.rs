@@ -12,7 +12,8 @@ use std::process::Command;
 const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ("vigil-model", &[]),
     // engines: pure, model only
-    ("vigil-detect", &["vigil-model"]),
+    ("vigil-sigma", &["vigil-model"]),
+    ("vigil-detect", &["vigil-model", "vigil-sigma"]),
     ("vigil-iam", &["vigil-model"]),
     ("vigil-scan", &["vigil-model"]),
     ("vigil-graph", &["vigil-model"]),
@@ -21,6 +22,19 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ("vigil-store", &["vigil-model"]),
     ("vigil-demo", &["vigil-model"]),
     ("vigil-agent", &["vigil-model"]),
+    (
+        "vigil-server",
+        &[
+            "vigil-model",
+            "vigil-store",
+            "vigil-ingest",
+            "vigil-detect",
+            "vigil-sigma",
+            "vigil-iam",
+            "vigil-scan",
+            "vigil-graph",
+        ],
+    ),
     // interfaces
     (
         "vigil",
@@ -29,6 +43,7 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
             "vigil-ingest",
             "vigil-store",
             "vigil-demo",
+            "vigil-sigma",
             "vigil-detect",
             "vigil-iam",
             "vigil-scan",
@@ -45,6 +60,8 @@ const CONFINED: &[(&str, &str)] = &[
     ("aws-sdk-", "vigil-aws"),
     ("aws-config", "vigil-aws"),
     ("datafusion", "vigil-lake"),
+    ("aya", "vigil-agent"),
+    ("axum", "vigil-server"),
 ];
 
 fn metadata() -> Value {

@@ -1,0 +1,1 @@
+//! Detection engine: identity resolution, rule findings, behaviour baselines, composite alerts, suppression. Pure.

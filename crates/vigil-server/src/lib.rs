@@ -1,0 +1,1 @@
+//! REST API and web console served by the vigil binary.
