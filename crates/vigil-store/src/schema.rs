@@ -9,7 +9,7 @@ use crate::error::{Result, StoreError};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` (0-based) takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -122,6 +122,14 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"#;
+
+/// A covering index for counting filtered alerts: the console's list shows "N matching" beside
+/// each page, and without it SQLite counts by visiting every table row (185 ms at 100k alerts).
+/// With it, the count reads only index entries.
+const V2: &str = r#"
+CREATE INDEX alerts_filter_cover ON alerts
+    (severity_rank, status, alert_type, kind, last_seen_ms, first_seen_ms);
 "#;
 
 /// Applies every migration the database has not seen yet.
