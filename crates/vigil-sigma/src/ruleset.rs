@@ -1,0 +1,434 @@
+//! A loaded, compiled and indexed set of rules: the engine's public face.
+
+use crate::compile::Node;
+use crate::eval::eval;
+use crate::field::{Accessor, EventScratch, FieldMap};
+use crate::index::{KeyIndex, KeyKind, required};
+use crate::load::load_text;
+use crate::prefilter::{CommandLineFilter, required_needles};
+use crate::problem::LoadProblem;
+use crate::rule::{Rule, RuleRef, Target};
+use std::path::{Path, PathBuf};
+use vigil_model::host::HostEventKind;
+use vigil_model::{Event, EventBody};
+
+/// One rule file's text and where it came from (the path is only used in reports).
+#[derive(Debug, Clone)]
+pub struct RuleSource {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// Reusable per-caller buffers for [`RuleSet::matches_with`]: keep one per thread to make
+/// matching allocation-free (the joined command line of host events lives here).
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pub(crate) event: EventScratch,
+    marks: Vec<bool>,
+    cands: Vec<u32>,
+}
+
+/// How one target's rules are indexed (for `vigil rules lint` and benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexStats {
+    pub target: Target,
+    pub rules: usize,
+    /// Distinct index keys (eventName, eventSource, image basename, auditd type).
+    pub keys: usize,
+    /// Rules reached through the command-line literal prefilter.
+    pub prefiltered: usize,
+    /// Rules evaluated on every event of the target.
+    pub always: usize,
+}
+
+/// Rules for one target, filed by key.
+#[derive(Debug, Default)]
+struct TargetRules {
+    primary: KeyIndex,
+    secondary: KeyIndex,
+    always: Vec<u32>,
+    cmd: CommandLineFilter,
+    count: usize,
+}
+
+/// Compiled Sigma rules, indexed. Cheap to share (`&RuleSet` is `Sync`).
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    nodes: Vec<Node>,
+    cloud: TargetRules,
+    process: TargetRules,
+    auditd: TargetRules,
+    file: TargetRules,
+    network: TargetRules,
+}
+
+/// How a target's rules are keyed: (accessor, kind) for the primary and secondary index.
+fn keys(t: Target) -> [Option<(Accessor, KeyKind)>; 2] {
+    match t {
+        Target::CloudTrail => [
+            Some((Accessor::CloudAction, KeyKind::Exact)),
+            Some((Accessor::CloudService, KeyKind::Exact)),
+        ],
+        Target::LinuxProcessCreation | Target::LinuxFileEvent | Target::LinuxNetworkConnection => {
+            [Some((Accessor::ProcExe, KeyKind::Basename)), None]
+        }
+        Target::LinuxAuditd => [Some((Accessor::AuditType, KeyKind::Exact)), None],
+    }
+}
+
+impl RuleSet {
+    /// Loads every `*.yml`/`*.yaml` under `dir` (recursively, sorted, symlinked directories not
+    /// followed), with Vigil's built-in field mappings. Problems come back beside the rules;
+    /// a file that does not parse costs only its own rules.
+    pub fn load_dir(dir: &Path) -> (RuleSet, Vec<LoadProblem>) {
+        Self::load_paths(&[dir.to_path_buf()])
+    }
+
+    /// [`RuleSet::load_dir`] over several files and directories.
+    pub fn load_paths(paths: &[PathBuf]) -> (RuleSet, Vec<LoadProblem>) {
+        let (sources, mut problems) = read_sources(paths);
+        let (set, more) = RuleSet::from_sources(sources);
+        problems.extend(more);
+        (set, problems)
+    }
+
+    /// Compiles rule texts with the built-in field mappings.
+    pub fn from_sources(
+        sources: impl IntoIterator<Item = RuleSource>,
+    ) -> (RuleSet, Vec<LoadProblem>) {
+        Self::from_sources_with(sources, &FieldMap::builtin())
+    }
+
+    /// Compiles rule texts with the given field mappings.
+    pub fn from_sources_with(
+        sources: impl IntoIterator<Item = RuleSource>,
+        map: &FieldMap,
+    ) -> (RuleSet, Vec<LoadProblem>) {
+        let mut set = RuleSet::default();
+        let mut problems = Vec::new();
+        for src in sources {
+            for l in load_text(&src.path, &src.text, map, &mut problems) {
+                if set.rules.iter().any(|r| r.id == l.rule.id) {
+                    problems.push(LoadProblem::error(
+                        &src.path,
+                        Some(&l.rule.id),
+                        "duplicate rule id; this copy is not loaded".into(),
+                    ));
+                    continue;
+                }
+                if !map.has_target(l.rule.target) {
+                    problems.push(LoadProblem::warning(
+                        &src.path,
+                        Some(&l.rule.id),
+                        format!("no field mapping for {}", l.rule.target.as_str()),
+                    ));
+                }
+                set.push(l.rule, l.node);
+            }
+        }
+        set.process.cmd.finish();
+        set.auditd.cmd.finish();
+        (set, problems)
+    }
+
+    fn push(&mut self, rule: Rule, node: Node) {
+        let Ok(idx) = u32::try_from(self.rules.len()) else {
+            return;
+        };
+        let target = rule.target;
+        let [k1, k2] = keys(target);
+        let tr = self.target_mut(target);
+        tr.count += 1;
+        let mut filed = false;
+        // auditd's `type: EXECVE` is on every process start; the command-line literals of such
+        // rules are far more selective, so they win there.
+        if target == Target::LinuxAuditd
+            && let Some(needles) = required_needles(&node)
+        {
+            tr.cmd.add(idx, needles);
+            filed = true;
+        }
+        if !filed
+            && let Some((acc, kind)) = &k1
+            && let Some(vals) = required(&node, acc, *kind)
+        {
+            for v in &vals {
+                tr.primary.insert(v, idx);
+            }
+            filed = true;
+        }
+        if !filed
+            && let Some((acc, kind)) = &k2
+            && let Some(vals) = required(&node, acc, *kind)
+        {
+            for v in &vals {
+                tr.secondary.insert(v, idx);
+            }
+            filed = true;
+        }
+        let host = matches!(target, Target::LinuxProcessCreation | Target::LinuxAuditd);
+        if !filed
+            && host
+            && let Some(needles) = required_needles(&node)
+        {
+            tr.cmd.add(idx, needles);
+            filed = true;
+        }
+        if !filed {
+            tr.always.push(idx);
+        }
+        self.rules.push(rule);
+        self.nodes.push(node);
+    }
+
+    fn target_mut(&mut self, t: Target) -> &mut TargetRules {
+        match t {
+            Target::CloudTrail => &mut self.cloud,
+            Target::LinuxProcessCreation => &mut self.process,
+            Target::LinuxAuditd => &mut self.auditd,
+            Target::LinuxFileEvent => &mut self.file,
+            Target::LinuxNetworkConnection => &mut self.network,
+        }
+    }
+
+    /// Every loaded rule, in load order; `RuleRef(i)` is `rules()[i]`.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn rule(&self, r: RuleRef) -> &Rule {
+        &self.rules[r.0 as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The rule with this `id`, if loaded.
+    pub fn find(&self, id: &str) -> Option<RuleRef> {
+        self.rules
+            .iter()
+            .position(|r| r.id == id)
+            .and_then(|i| u32::try_from(i).ok())
+            .map(RuleRef)
+    }
+
+    /// Appends the rules `event` matches to `hits`, in load order. Allocation-free apart from
+    /// `hits` growing and, for host events, a command-line buffer: use
+    /// [`RuleSet::matches_with`] with a kept [`Scratch`] on hot paths.
+    pub fn matches(&self, event: &Event, hits: &mut Vec<RuleRef>) {
+        self.matches_with(event, &mut Scratch::default(), hits);
+    }
+
+    /// [`RuleSet::matches`] reusing the caller's buffers.
+    pub fn matches_with(&self, event: &Event, scratch: &mut Scratch, hits: &mut Vec<RuleRef>) {
+        scratch.event.cmdline_for = None;
+        let start = hits.len();
+        match &event.body {
+            EventBody::Cloud(c) => {
+                let t = &self.cloud;
+                self.run(t.primary.get(&c.action), event, scratch, hits);
+                self.run(t.secondary.get(&c.service), event, scratch, hits);
+                self.run(&t.always, event, scratch, hits);
+            }
+            EventBody::Host(h) => {
+                let exe = match &h.kind {
+                    HostEventKind::ProcessStart { process } => Some(process.exe.as_str()),
+                    HostEventKind::FileAccess { process, .. }
+                    | HostEventKind::Network { process, .. } => process.exe.as_deref(),
+                    _ => None,
+                };
+                let base = exe.map(|e| e.rsplit('/').next().unwrap_or(e));
+                let by_kind = match &h.kind {
+                    HostEventKind::ProcessStart { .. } => Some(&self.process),
+                    HostEventKind::FileAccess { .. } => Some(&self.file),
+                    HostEventKind::Network { .. } => Some(&self.network),
+                    _ => None,
+                };
+                if let Some(t) = by_kind {
+                    if let Some(b) = base {
+                        self.run(t.primary.get(b), event, scratch, hits);
+                    }
+                    self.run(&t.always, event, scratch, hits);
+                }
+                let t = &self.auditd;
+                self.run(t.primary.get(audit_type(&h.kind)), event, scratch, hits);
+                self.run(&t.always, event, scratch, hits);
+                if matches!(h.kind, HostEventKind::ProcessStart { .. })
+                    && !(self.process.cmd.is_empty() && self.auditd.cmd.is_empty())
+                {
+                    self.run_prefiltered(event, scratch, hits);
+                }
+            }
+        }
+        hits[start..].sort_unstable();
+    }
+
+    /// Every rule whose target covers `event`, evaluated one by one with no index and no
+    /// prefilter: the reference the indexed path is tested against. Slow; not for production.
+    #[doc(hidden)]
+    pub fn matches_exhaustive(&self, event: &Event, hits: &mut Vec<RuleRef>) {
+        let mut scratch = Scratch::default();
+        for (i, rule) in self.rules.iter().enumerate() {
+            let applies = match (&event.body, rule.target) {
+                (EventBody::Cloud(_), Target::CloudTrail) => true,
+                (EventBody::Host(_), Target::LinuxAuditd) => true,
+                (EventBody::Host(h), t) => matches!(
+                    (&h.kind, t),
+                    (
+                        HostEventKind::ProcessStart { .. },
+                        Target::LinuxProcessCreation
+                    ) | (HostEventKind::FileAccess { .. }, Target::LinuxFileEvent)
+                        | (
+                            HostEventKind::Network { .. },
+                            Target::LinuxNetworkConnection
+                        )
+                ),
+                _ => false,
+            };
+            if applies
+                && let (Some(node), Ok(idx)) = (self.nodes.get(i), u32::try_from(i))
+                && eval(node, event, &mut scratch.event)
+            {
+                hits.push(RuleRef(idx));
+            }
+        }
+    }
+
+    /// Rules reached through the command-line literals of a process start.
+    fn run_prefiltered(&self, event: &Event, scratch: &mut Scratch, hits: &mut Vec<RuleRef>) {
+        let mut cands = std::mem::take(&mut scratch.cands);
+        cands.clear();
+        let n = self.rules.len();
+        let marks = &mut scratch.marks;
+        crate::field::with_value(&Accessor::ProcCommandLine, event, &mut scratch.event, |v| {
+            if let Some(crate::field::Val::Str(cmdline)) = v {
+                self.process.cmd.candidates(cmdline, marks, &mut cands, n);
+                self.auditd.cmd.candidates(cmdline, marks, &mut cands, n);
+            }
+        });
+        cands.sort_unstable();
+        self.run(&cands, event, scratch, hits);
+        scratch.cands = cands;
+    }
+
+    fn run(&self, idx: &[u32], event: &Event, scratch: &mut Scratch, hits: &mut Vec<RuleRef>) {
+        for &i in idx {
+            if let Some(node) = self.nodes.get(i as usize)
+                && eval(node, event, &mut scratch.event)
+            {
+                hits.push(RuleRef(i));
+            }
+        }
+    }
+
+    /// How the rules are indexed, per target that has rules.
+    pub fn index_stats(&self) -> Vec<IndexStats> {
+        [
+            (Target::CloudTrail, &self.cloud),
+            (Target::LinuxProcessCreation, &self.process),
+            (Target::LinuxAuditd, &self.auditd),
+            (Target::LinuxFileEvent, &self.file),
+            (Target::LinuxNetworkConnection, &self.network),
+        ]
+        .into_iter()
+        .filter(|(_, t)| t.count > 0)
+        .map(|(target, t)| IndexStats {
+            target,
+            rules: t.count,
+            keys: t.primary.len() + t.secondary.len(),
+            prefiltered: t.cmd.len(),
+            always: t.always.len(),
+        })
+        .collect()
+    }
+}
+
+/// The auditd record type a host event stands for (what `type:` in auditd rules compares).
+fn audit_type(kind: &HostEventKind) -> &'static str {
+    match kind {
+        HostEventKind::ProcessStart { .. } => "EXECVE",
+        HostEventKind::FileAccess { .. } => "PATH",
+        HostEventKind::Network { .. } => "SOCKADDR",
+        HostEventKind::Login { .. } => "USER_LOGIN",
+        _ => "",
+    }
+}
+
+const MAX_DEPTH: usize = 32;
+
+/// Reads rule files under `paths`, sorted, each capped at [`crate::MAX_RULE_BYTES`].
+pub(crate) fn read_sources(paths: &[PathBuf]) -> (Vec<RuleSource>, Vec<LoadProblem>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for p in paths {
+        collect(p, 0, true, &mut files, &mut problems);
+    }
+    files.sort();
+    files.dedup();
+    let mut out = Vec::new();
+    for f in files {
+        match std::fs::metadata(&f) {
+            Ok(m) if m.len() > crate::MAX_RULE_BYTES => problems.push(LoadProblem::error(
+                &f,
+                None,
+                format!("file is larger than {} bytes", crate::MAX_RULE_BYTES),
+            )),
+            Ok(_) => match std::fs::read(&f) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => out.push(RuleSource { path: f, text }),
+                    Err(_) => problems.push(LoadProblem::error(&f, None, "not UTF-8".into())),
+                },
+                Err(e) => problems.push(LoadProblem::error(&f, None, format!("read: {e}"))),
+            },
+            Err(e) => problems.push(LoadProblem::error(&f, None, format!("stat: {e}"))),
+        }
+    }
+    (out, problems)
+}
+
+fn is_rule_file(p: &Path) -> bool {
+    matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
+}
+
+fn collect(
+    p: &Path,
+    depth: usize,
+    explicit: bool,
+    files: &mut Vec<PathBuf>,
+    problems: &mut Vec<LoadProblem>,
+) {
+    let meta = if explicit {
+        std::fs::metadata(p)
+    } else {
+        std::fs::symlink_metadata(p)
+    };
+    match meta {
+        Ok(m) if m.is_dir() => {
+            if depth >= MAX_DEPTH {
+                problems.push(LoadProblem::error(
+                    p,
+                    None,
+                    "directory nesting too deep".into(),
+                ));
+                return;
+            }
+            match std::fs::read_dir(p) {
+                Ok(rd) => {
+                    for e in rd.flatten() {
+                        collect(&e.path(), depth + 1, false, files, problems);
+                    }
+                }
+                Err(e) => problems.push(LoadProblem::error(p, None, format!("read dir: {e}"))),
+            }
+        }
+        Ok(m) if m.is_file() && (explicit || is_rule_file(p)) => files.push(p.to_path_buf()),
+        Ok(_) => {}
+        Err(e) => problems.push(LoadProblem::error(p, None, format!("stat: {e}"))),
+    }
+}
