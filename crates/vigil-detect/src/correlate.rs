@@ -1,0 +1,491 @@
+//! Correlation: findings on one identity chain within a window form an incident; an incident
+//! that tells a known story becomes ONE composite alert (`compromised_aws_keys`,
+//! `data_exfiltration`, `defense_evasion`, `cloud_ransomware`, `cryptomining`) with an ordered
+//! timeline, its tactics in order, a score, the evidence, and its findings as children.
+//!
+//! Volume control lives here too: a standalone finding that recurs on the same chain updates
+//! one open alert instead of raising a new one (grouping with an idle timeout), suppression
+//! rules hold alerts back, and findings that are not alert-worthy alone only ever appear as a
+//! composite's children.
+
+use crate::config::DetectConfig;
+use crate::fasthash::{FastMap, FastSet, value_hash};
+use crate::finding::{Category, Finding, TACTIC_ORDER};
+use crate::suppress::Suppression;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use vigil_model::{
+    Alert, AlertKind, AlertStatus, EntityRef, Evidence, MitreRef, Severity, Timestamp,
+};
+
+/// Findings on one chain, close together in time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Incident {
+    /// The chain's root (`key:AKIA…`, `principal:arn:…`, `service:…`).
+    pub root: String,
+    /// What the root is, for the composite's title.
+    pub root_label: String,
+    /// The chain starts at a credential (a key or a person), not a service.
+    pub credential: bool,
+    pub origin_entities: Vec<EntityRef>,
+    pub opened: Timestamp,
+    /// Time of the latest finding; the incident closes `incident_window_ms` after it.
+    pub last: Timestamp,
+    pub findings: Vec<Finding>,
+    /// Alert id of each finding (parallel to `findings`).
+    pub finding_ids: Vec<String>,
+    /// Every event of the chain since the incident opened (capped): the story's context.
+    pub timeline: Vec<Evidence>,
+    pub composite_id: Option<String>,
+    pub composite_type: Option<String>,
+}
+
+/// An open standalone alert that later hits of the same finding update.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Group {
+    alert: Alert,
+    last: Timestamp,
+}
+
+/// Counters that say what correlation did (and how much it held back).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CorrelationStats {
+    pub findings: u64,
+    pub incidents: u64,
+    pub composites: u64,
+    pub standalone_alerts: u64,
+    /// Hits folded into an already open alert.
+    pub grouped: u64,
+    pub suppressed: u64,
+    /// Incidents that closed without becoming an alert.
+    pub quiet_incidents: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Correlator {
+    incidents: FastMap<u64, Incident>,
+    groups: FastMap<u64, Group>,
+    #[serde(skip)]
+    dirty: FastSet<u64>,
+    #[serde(skip)]
+    out: BTreeMap<String, Alert>,
+    pub stats: CorrelationStats,
+}
+
+/// Identity of one chain's root, for the maps.
+pub fn root_hash(root: &str) -> u64 {
+    value_hash(40, root)
+}
+
+fn alert_id(parts: &[&str]) -> String {
+    let mut h = 0u64;
+    for p in parts {
+        h = xxhash_rust::xxh3::xxh3_64_with_seed(p.as_bytes(), h);
+    }
+    format!("vd-{h:016x}")
+}
+
+/// The chain context a finding is added with.
+pub struct ChainContext<'a> {
+    pub root: &'a str,
+    pub root_label: &'a str,
+    pub credential: bool,
+    pub origin_entities: &'a [EntityRef],
+}
+
+impl Correlator {
+    pub fn has_incident(&self, root: u64) -> bool {
+        self.incidents.contains_key(&root)
+    }
+
+    pub fn open_incidents(&self) -> usize {
+        self.incidents.len()
+    }
+
+    /// Adds one event of a chain with an open incident to that incident's timeline.
+    pub fn context(&mut self, root: u64, ev: impl FnOnce() -> Evidence, config: &DetectConfig) {
+        if let Some(inc) = self.incidents.get_mut(&root)
+            && inc.timeline.len() < config.max_evidence
+        {
+            let ev = ev();
+            if inc
+                .timeline
+                .last()
+                .is_none_or(|l| l.event_id != ev.event_id)
+            {
+                inc.timeline.push(ev);
+                if inc.composite_id.is_some() {
+                    self.dirty.insert(root);
+                }
+            }
+        }
+    }
+
+    /// Adds a finding about a chain; raises, updates or merges alerts as it must.
+    pub fn add(
+        &mut self,
+        chain: &ChainContext<'_>,
+        mut finding: Finding,
+        now: Timestamp,
+        config: &DetectConfig,
+        suppressions: &mut [Suppression],
+    ) {
+        self.stats.findings += 1;
+        let root = root_hash(chain.root);
+        for e in chain.origin_entities {
+            if !finding.entities.contains(e) {
+                finding.entities.push(e.clone());
+            }
+        }
+        // 1. A finding strong enough alone is an alert, grouped with its recent repeats.
+        let mut id = None;
+        if finding.standalone {
+            id = self.standalone(chain.root, &finding, now, config, suppressions);
+        }
+        // 2. It joins the chain's incident (opening one when none is open).
+        if let Some(inc) = self.incidents.get(&root)
+            && now.as_millis() > inc.last.as_millis() + config.incident_window_ms
+        {
+            self.close(root);
+        }
+        let inc = self.incidents.entry(root).or_insert_with(|| {
+            self.stats.incidents += 1;
+            Incident {
+                root: chain.root.to_string(),
+                root_label: chain.root_label.to_string(),
+                credential: chain.credential,
+                origin_entities: chain.origin_entities.to_vec(),
+                opened: finding.first_seen,
+                last: finding.last_seen,
+                findings: Vec::new(),
+                finding_ids: Vec::new(),
+                timeline: Vec::new(),
+                composite_id: None,
+                composite_type: None,
+            }
+        });
+        inc.last = inc.last.max(finding.last_seen);
+        for ev in &finding.evidence {
+            if inc.timeline.len() < config.max_evidence
+                && !inc
+                    .timeline
+                    .iter()
+                    .rev()
+                    .take(4)
+                    .any(|e| e.event_id == ev.event_id)
+            {
+                inc.timeline.push(ev.clone());
+            }
+        }
+        match inc.findings.iter().position(|f| f.key == finding.key) {
+            Some(i) => {
+                if let (Some(id), Some(slot)) = (id, inc.finding_ids.get_mut(i)) {
+                    *slot = id;
+                }
+                if let Some(f) = inc.findings.get_mut(i) {
+                    f.merge(finding);
+                }
+            }
+            None => {
+                let id = id.unwrap_or_else(|| {
+                    alert_id(&[&inc.root, &inc.opened.as_millis().to_string(), &finding.key])
+                });
+                inc.findings.push(finding);
+                inc.finding_ids.push(id);
+            }
+        }
+        // 3. Does the incident now tell a story?
+        if let Some((kind, _)) = classify(inc, config) {
+            if inc.composite_id.is_none() {
+                self.stats.composites += 1;
+                inc.composite_id = Some(alert_id(&[
+                    "composite",
+                    &inc.root,
+                    &inc.opened.as_millis().to_string(),
+                ]));
+            }
+            inc.composite_type = Some(kind.to_string());
+            self.dirty.insert(root);
+        }
+    }
+
+    fn standalone(
+        &mut self,
+        root: &str,
+        f: &Finding,
+        now: Timestamp,
+        config: &DetectConfig,
+        suppressions: &mut [Suppression],
+    ) -> Option<String> {
+        let key = value_hash(41, &format!("{root}\u{1f}{}", f.key));
+        if let Some(g) = self.groups.get_mut(&key)
+            && now.as_millis() - g.last.as_millis() <= config.group_idle_ms
+        {
+            g.last = now;
+            let a = &mut g.alert;
+            a.last_seen = a.last_seen.max(f.last_seen);
+            a.severity = a.severity.max(f.severity);
+            for ev in &f.evidence {
+                if a.evidence.len() < config.max_evidence
+                    && !a.evidence.iter().any(|e| e.event_id == ev.event_id)
+                {
+                    a.evidence.push(ev.clone());
+                }
+            }
+            self.stats.grouped += 1;
+            let id = a.id.clone();
+            self.out.insert(id.clone(), a.clone());
+            return Some(id);
+        }
+        let alert = finding_alert(
+            f,
+            alert_id(&[root, &f.key, &f.first_seen.as_millis().to_string()]),
+        );
+        if let Some(s) = suppressions.iter_mut().find(|s| s.covers(&alert, now)) {
+            s.hits += 1;
+            self.stats.suppressed += 1;
+            return None;
+        }
+        self.stats.standalone_alerts += 1;
+        let id = alert.id.clone();
+        self.out.insert(id.clone(), alert.clone());
+        self.groups.insert(key, Group { alert, last: now });
+        Some(id)
+    }
+
+    fn close(&mut self, root: u64) {
+        if let Some(inc) = self.incidents.remove(&root) {
+            if inc.composite_id.is_none() {
+                self.stats.quiet_incidents += 1;
+            } else if self.dirty.remove(&root) {
+                self.emit(&inc, &mut []);
+            }
+        }
+    }
+
+    /// Closes incidents and alert groups that have gone quiet.
+    pub fn sweep(&mut self, now: Timestamp, config: &DetectConfig) {
+        let t = now.as_millis();
+        let stale: Vec<u64> = self
+            .incidents
+            .iter()
+            .filter(|(_, i)| t > i.last.as_millis() + config.incident_window_ms)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in stale {
+            self.close(k);
+        }
+        self.groups
+            .retain(|_, g| t - g.last.as_millis() <= config.group_idle_ms);
+    }
+
+    /// The alerts raised or changed since the last call.
+    pub fn take(&mut self, config: &DetectConfig, suppressions: &mut [Suppression]) -> Vec<Alert> {
+        let dirty: Vec<u64> = self.dirty.drain().collect();
+        for root in dirty {
+            if let Some(inc) = self.incidents.get(&root).cloned() {
+                self.emit(&inc, suppressions);
+            }
+        }
+        let _ = config;
+        std::mem::take(&mut self.out).into_values().collect()
+    }
+
+    /// Builds the composite of `inc` and its children into the output.
+    fn emit(&mut self, inc: &Incident, suppressions: &mut [Suppression]) {
+        let (Some(id), Some(kind)) = (&inc.composite_id, &inc.composite_type) else {
+            return;
+        };
+        let composite = composite_alert(inc, id, kind);
+        if let Some(s) = suppressions
+            .iter_mut()
+            .find(|s| s.covers(&composite, composite.last_seen))
+        {
+            s.hits += 1;
+            self.stats.suppressed += 1;
+            return;
+        }
+        for (f, cid) in inc.findings.iter().zip(&inc.finding_ids) {
+            if !self.out.contains_key(cid) {
+                let mut child = finding_alert(f, cid.clone());
+                child
+                    .description
+                    .push_str(&format!(" Part of composite {id}."));
+                self.out.insert(cid.clone(), child);
+            }
+        }
+        self.out.insert(id.clone(), composite);
+    }
+}
+
+/// Which story an incident tells, if any, and how bad it is.
+fn classify(inc: &Incident, config: &DetectConfig) -> Option<(&'static str, Severity)> {
+    let score = score(inc);
+    if score < config.composite_min_score || inc.findings.len() < 2 {
+        return None;
+    }
+    let has = |c: Category| inc.findings.iter().any(|f| f.category == c);
+    let impact = [
+        (Category::Ransomware, "cloud_ransomware"),
+        (Category::Exfiltration, "data_exfiltration"),
+        (Category::Cryptomining, "cryptomining"),
+        (Category::DefenseEvasion, "defense_evasion"),
+    ];
+    let impact_found = impact.iter().find(|(c, _)| has(*c));
+    // A stolen credential: used from somewhere new AND acting like an intruder.
+    let new_place = has(Category::IdentityMisuse);
+    let intruder = has(Category::Discovery)
+        || has(Category::PrivilegeChange)
+        || impact_found.is_some()
+        || inc
+            .findings
+            .iter()
+            .any(|f| f.category == Category::Rule && f.severity >= Severity::High);
+    if inc.credential && new_place && intruder {
+        let sev = if impact_found.is_some() {
+            Severity::Critical
+        } else {
+            Severity::High
+        };
+        return Some(("compromised_aws_keys", sev));
+    }
+    impact_found.map(|(c, name)| {
+        (
+            *name,
+            if *c == Category::Ransomware {
+                Severity::Critical
+            } else {
+                Severity::High
+            },
+        )
+    })
+}
+
+/// 0–100: the chance-like union of the findings' weights.
+fn score(inc: &Incident) -> f64 {
+    let miss: f64 = inc
+        .findings
+        .iter()
+        .map(|f| 1.0 - f.weight.clamp(0.0, 0.99))
+        .product();
+    ((1.0 - miss) * 100.0 * 10.0).round() / 10.0
+}
+
+fn finding_alert(f: &Finding, id: String) -> Alert {
+    Alert {
+        id,
+        alert_type: f.alert_type.clone(),
+        kind: f.kind,
+        severity: f.severity,
+        title: f.title.clone(),
+        description: f.explanations.join("; "),
+        first_seen: f.first_seen,
+        last_seen: f.last_seen,
+        entities: f.entities.clone(),
+        evidence: f.evidence.clone(),
+        mitre: f.mitre.clone(),
+        children: Vec::new(),
+        status: AlertStatus::New,
+        score: (f.weight * 100.0).round(),
+    }
+}
+
+fn composite_alert(inc: &Incident, id: &str, kind: &str) -> Alert {
+    let severity = classify_severity(inc, kind);
+    let mut findings: Vec<&Finding> = inc.findings.iter().collect();
+    findings.sort_by_key(|f| f.first_seen);
+    // Evidence: every finding's events and the chain's timeline, in time order, once each.
+    let mut evidence: Vec<Evidence> = inc.timeline.clone();
+    let mut seen: FastSet<u64> = evidence
+        .iter()
+        .map(|e| value_hash(42, &e.event_id))
+        .collect();
+    for f in &findings {
+        for e in &f.evidence {
+            if seen.insert(value_hash(42, &e.event_id)) {
+                evidence.push(e.clone());
+            }
+        }
+    }
+    evidence.sort_by(|a, b| {
+        a.time
+            .cmp(&b.time)
+            .then_with(|| a.event_id.cmp(&b.event_id))
+    });
+    // Tactics in the order they first appear; ties in kill-chain order.
+    let mut mitre: Vec<(Timestamp, usize, MitreRef)> = Vec::new();
+    for f in &findings {
+        for m in &f.mitre {
+            if !mitre.iter().any(|(_, _, x)| x == m) {
+                let rank = TACTIC_ORDER
+                    .iter()
+                    .position(|t| *t == m.tactic)
+                    .unwrap_or(TACTIC_ORDER.len());
+                mitre.push((f.first_seen, rank, m.clone()));
+            }
+        }
+    }
+    mitre.sort_by_key(|(t, r, _)| (*t, *r));
+    let mut entities: Vec<EntityRef> = inc.origin_entities.clone();
+    for f in &findings {
+        for e in &f.entities {
+            if !entities.contains(e) {
+                entities.push(e.clone());
+            }
+        }
+    }
+    let story: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}: {}",
+                f.first_seen,
+                f.title,
+                f.explanations.first().map_or("", String::as_str)
+            )
+        })
+        .collect();
+    let what = match kind {
+        "compromised_aws_keys" => "Potentially compromised AWS keys",
+        "data_exfiltration" => "Data exfiltration",
+        "defense_evasion" => "Defense evasion",
+        "cloud_ransomware" => "Cloud ransomware",
+        "cryptomining" => "Cryptomining",
+        _ => "Suspicious activity",
+    };
+    let first = findings.first().map_or(inc.opened, |f| f.first_seen);
+    let last = evidence.last().map_or(inc.last, |e| e.time).max(inc.last);
+    Alert {
+        id: id.to_string(),
+        alert_type: kind.to_string(),
+        kind: AlertKind::Composite,
+        severity,
+        title: format!("{what}: {} ({} findings)", inc.root_label, findings.len()),
+        description: story.join("\n"),
+        first_seen: first.min(evidence.first().map_or(first, |e| e.time)),
+        last_seen: last,
+        entities,
+        evidence,
+        mitre: mitre.into_iter().map(|(_, _, m)| m).collect(),
+        children: inc.finding_ids.clone(),
+        status: AlertStatus::New,
+        score: score(inc),
+    }
+}
+
+fn classify_severity(inc: &Incident, kind: &str) -> Severity {
+    let impact = inc.findings.iter().any(|f| {
+        matches!(
+            f.category,
+            Category::Exfiltration
+                | Category::Ransomware
+                | Category::DefenseEvasion
+                | Category::Cryptomining
+        )
+    });
+    match kind {
+        "cloud_ransomware" => Severity::Critical,
+        "compromised_aws_keys" if impact => Severity::Critical,
+        _ => Severity::High,
+    }
+}

@@ -1,0 +1,38 @@
+//! The seam to the rule engine: anything that can say which rules an event matches. The
+//! Sigma engine (`vigil_sigma::RuleSet`) is one; tests use small hand-written matchers.
+
+use std::sync::Arc;
+use vigil_model::{Event, MitreRef, Severity};
+
+/// One rule an event matched, with what an alert needs to say about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleHit {
+    pub rule: Arc<RuleInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleInfo {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub mitre: Vec<MitreRef>,
+}
+
+/// Matches events against a set of rules.
+pub trait RuleMatcher {
+    /// Appends the rules `event` matches to `hits` (which the caller clears).
+    fn match_event(&mut self, event: &Event, hits: &mut Vec<RuleHit>);
+    /// How many rules are loaded.
+    fn rule_count(&self) -> usize;
+}
+
+/// No rules: baselines and contextual detectors only.
+#[derive(Debug, Default)]
+pub struct NoRules;
+
+impl RuleMatcher for NoRules {
+    fn match_event(&mut self, _: &Event, _: &mut Vec<RuleHit>) {}
+    fn rule_count(&self) -> usize {
+        0
+    }
+}
