@@ -1,0 +1,326 @@
+//! Rule files in gitleaks' TOML format (gitleaks' own `gitleaks.toml` loads as is): `regex`,
+//! `secretGroup`, `entropy`, `keywords`, `path`, per-rule `[[rules.allowlists]]` (and the older
+//! `[rules.allowlist]`), and the global `[allowlist]`.
+
+use regex::{Regex, RegexBuilder};
+use serde::Deserialize;
+use vigil_model::Severity;
+
+#[derive(Debug, Deserialize, Default)]
+struct RawAllowlist {
+    #[serde(default)]
+    condition: Option<String>,
+    #[serde(default)]
+    paths: Vec<String>,
+    #[serde(default)]
+    regexes: Vec<String>,
+    #[serde(default, rename = "regexTarget")]
+    regex_target: Option<String>,
+    #[serde(default)]
+    stopwords: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawRule {
+    id: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    regex: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default, rename = "secretGroup")]
+    secret_group: Option<usize>,
+    #[serde(default)]
+    entropy: Option<f64>,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    allowlist: Option<RawAllowlist>,
+    #[serde(default)]
+    allowlists: Vec<RawAllowlist>,
+    /// Vigil extension: what kind of secret (`aws_access_key`, `private_key` …).
+    #[serde(default)]
+    kind: Option<String>,
+    /// Vigil extension.
+    #[serde(default)]
+    severity: Option<Severity>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawConfig {
+    #[serde(default)]
+    allowlist: Option<RawAllowlist>,
+    #[serde(default)]
+    allowlists: Vec<RawAllowlist>,
+    #[serde(default)]
+    rules: Vec<RawRule>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Secret,
+    Match,
+    Line,
+}
+
+#[derive(Debug, Clone)]
+pub struct Allowlist {
+    pub all_must_match: bool,
+    pub paths: Vec<Regex>,
+    pub regexes: Vec<Regex>,
+    pub target: Target,
+    pub stopwords: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub description: String,
+    /// Over bytes, ASCII classes (as Go's RE2 reads `\w`, `\s`, `\b`): fast and faithful.
+    pub regex: Option<regex::bytes::Regex>,
+    pub path: Option<Regex>,
+    pub secret_group: Option<usize>,
+    pub entropy: Option<f64>,
+    pub keywords: Vec<String>,
+    pub allowlists: Vec<Allowlist>,
+    pub kind: String,
+    pub severity: Severity,
+}
+
+fn compile_bytes(pattern: &str) -> Result<regex::bytes::Regex, String> {
+    let pattern = go_to_rust_regex(pattern);
+    regex::bytes::RegexBuilder::new(&pattern)
+        .unicode(false)
+        .size_limit(64 << 20)
+        .dfa_size_limit(64 << 20)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Go's RE2 reads a `{` that does not start a valid repetition (`{2}`, `{2,}`, `{2,5}`) as a
+/// literal brace; Rust's regex refuses it. Escape those braces so gitleaks' rules load as
+/// written.
+pub fn go_to_rust_regex(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let (mut i, mut in_class, mut prev_atom) = (0, false, false);
+    while let Some(&c) = chars.get(i) {
+        if c == '\\' {
+            out.push(c);
+            if let Some(&n) = chars.get(i + 1) {
+                out.push(n);
+            }
+            i += 2;
+            prev_atom = true;
+            continue;
+        }
+        if in_class {
+            if c == ']' {
+                in_class = false;
+            }
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        match c {
+            '[' => {
+                in_class = true;
+                out.push(c);
+                // A `]` right after `[` or `[^` is a literal member.
+                if chars.get(i + 1) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+                if chars.get(i + 1) == Some(&']') {
+                    out.push(']');
+                    i += 1;
+                }
+                prev_atom = true;
+            }
+            '{' => {
+                let rest: String = chars
+                    .get(i + 1..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take(24)
+                    .collect();
+                let valid = rest.find('}').is_some_and(|end| {
+                    let body = rest.get(..end).unwrap_or("");
+                    let mut parts = body.splitn(2, ',');
+                    let lo = parts.next().unwrap_or("");
+                    !lo.is_empty()
+                        && lo.bytes().all(|b| b.is_ascii_digit())
+                        && parts
+                            .next()
+                            .is_none_or(|hi| hi.bytes().all(|b| b.is_ascii_digit()))
+                });
+                if valid && prev_atom {
+                    out.push(c);
+                } else {
+                    out.push_str("\\{");
+                }
+                prev_atom = true;
+            }
+            '}' => {
+                out.push(c);
+                prev_atom = true;
+            }
+            '(' | '|' => {
+                out.push(c);
+                prev_atom = false;
+            }
+            _ => {
+                out.push(c);
+                prev_atom = true;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+fn compile(pattern: &str) -> Result<Regex, String> {
+    let pattern = go_to_rust_regex(pattern);
+    RegexBuilder::new(&pattern)
+        .size_limit(64 << 20)
+        .dfa_size_limit(64 << 20)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn allowlist(raw: RawAllowlist, errors: &mut Vec<String>, owner: &str) -> Allowlist {
+    let mut re = |list: Vec<String>| -> Vec<Regex> {
+        list.into_iter()
+            .filter_map(|p| {
+                compile(&p)
+                    .map_err(|e| errors.push(format!("{owner}: allowlist regex: {e}")))
+                    .ok()
+            })
+            .collect()
+    };
+    Allowlist {
+        all_must_match: raw
+            .condition
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case("and")),
+        paths: re(raw.paths),
+        regexes: re(raw.regexes),
+        target: match raw.regex_target.as_deref() {
+            Some("match") => Target::Match,
+            Some("line") => Target::Line,
+            _ => Target::Secret,
+        },
+        stopwords: raw
+            .stopwords
+            .into_iter()
+            .map(|s| s.to_ascii_lowercase())
+            .collect(),
+    }
+}
+
+/// A kind name for a gitleaks rule id (`github-pat` → `github_token`).
+fn kind_for(id: &str) -> String {
+    let id = id.to_ascii_lowercase();
+    let k = if id.contains("private-key") {
+        "private_key"
+    } else if id.starts_with("aws") {
+        "aws_access_key"
+    } else if id.starts_with("github") || id.starts_with("gitlab") {
+        "vcs_token"
+    } else if id.starts_with("gcp")
+        || id.starts_with("azure")
+        || id.starts_with("alibaba")
+        || id.starts_with("digitalocean")
+    {
+        "cloud_credential"
+    } else if id.contains("jwt") {
+        "jwt"
+    } else if id.contains("generic") || id.contains("password") {
+        "generic_secret"
+    } else {
+        "api_token"
+    };
+    k.to_string()
+}
+
+fn severity_for(kind: &str) -> Severity {
+    match kind {
+        "aws_access_key" | "private_key" | "cloud_credential" => Severity::High,
+        "generic_secret" => Severity::Medium,
+        _ => Severity::High,
+    }
+}
+
+/// Global allowlists and rules of one file; `errors` names what did not compile.
+pub fn load_rules(
+    text: &str,
+    errors: &mut Vec<String>,
+) -> Result<(Vec<Allowlist>, Vec<Rule>), String> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut global = Vec::new();
+    for a in raw.allowlist.into_iter().chain(raw.allowlists) {
+        global.push(allowlist(a, errors, "global"));
+    }
+    let mut rules = Vec::new();
+    for r in raw.rules {
+        let regex = match r.regex.as_deref().map(compile_bytes).transpose() {
+            Ok(re) => re,
+            Err(e) => {
+                errors.push(format!("rule `{}`: {e}", r.id));
+                continue;
+            }
+        };
+        let path = match r.path.as_deref().map(compile).transpose() {
+            Ok(p) => p,
+            Err(e) => {
+                errors.push(format!("rule `{}` path: {e}", r.id));
+                continue;
+            }
+        };
+        if regex.is_none() && path.is_none() {
+            errors.push(format!("rule `{}` has neither regex nor path", r.id));
+            continue;
+        }
+        let kind = r.kind.unwrap_or_else(|| kind_for(&r.id));
+        let allowlists = r
+            .allowlist
+            .into_iter()
+            .chain(r.allowlists)
+            .map(|a| allowlist(a, errors, &r.id))
+            .collect();
+        rules.push(Rule {
+            severity: r.severity.unwrap_or_else(|| severity_for(&kind)),
+            kind,
+            description: r.description,
+            regex,
+            path,
+            secret_group: r.secret_group,
+            entropy: r.entropy,
+            keywords: r
+                .keywords
+                .into_iter()
+                .map(|k| k.to_ascii_lowercase())
+                .collect(),
+            allowlists,
+            id: r.id,
+        });
+    }
+    Ok((global, rules))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_literal_braces() {
+        assert_eq!(
+            go_to_rust_regex(r"^\$(?:\d+|{\d+})$"),
+            r"^\$(?:\d+|\{\d+})$"
+        );
+        assert_eq!(go_to_rust_regex(r"a{2,3}[{]x{"), r"a{2,3}[{]x\{");
+        assert_eq!(go_to_rust_regex(r"\${{[^}]+}}"), r"\$\{\{[^}]+}}");
+        assert!(compile(r"import[ \t]+{[ \t\w,]+}[ \t]+from").is_ok());
+    }
+}

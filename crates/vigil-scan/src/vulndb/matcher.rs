@@ -1,0 +1,103 @@
+//! Matching packages against the database: each package kind maps to an ecosystem family
+//! (distro packages by the OS and by source package name), versions compared by that
+//! ecosystem's rules.
+
+use super::{VulnDb, family, fixed_version, is_affected};
+use crate::report::{OsInfo, Package, VulnFinding};
+use std::collections::BTreeSet;
+use vigil_model::Severity;
+
+/// OSV family and release prefix for a package kind on `os`.
+fn family_of(kind: &str, os: Option<&OsInfo>) -> Option<(String, Option<String>)> {
+    Some(match kind {
+        "deb" | "apk" | "rpm" => {
+            let os = os?;
+            let fam = os.id.as_str();
+            let release = match fam {
+                "alpine" => {
+                    let mut it = os.version_id.split('.');
+                    format!("v{}.{}", it.next().unwrap_or(""), it.next().unwrap_or(""))
+                }
+                "debian" => os.version_id.split('.').next().unwrap_or("").to_string(),
+                _ => os.version_id.clone(),
+            };
+            (fam.to_string(), Some(release))
+        }
+        "pypi" => ("pypi".into(), None),
+        "npm" => ("npm".into(), None),
+        "cargo" => ("crates.io".into(), None),
+        "golang" => ("go".into(), None),
+        _ => return None,
+    })
+}
+
+/// `Ubuntu:22.04:LTS` is release `22.04`; an ecosystem without a release matches any.
+fn release_matches(ecosystem: &str, release: Option<&str>) -> bool {
+    let Some(want) = release else { return true };
+    match ecosystem.split(':').nth(1) {
+        None => true,
+        Some(r) => {
+            r.eq_ignore_ascii_case(want)
+                || (r.starts_with('v') != want.starts_with('v')
+                    && r.trim_start_matches('v') == want.trim_start_matches('v'))
+        }
+    }
+}
+
+/// Every vulnerability of every package, deduplicated per (package, path, advisory).
+pub fn match_packages(db: &VulnDb, packages: &[Package], os: Option<&OsInfo>) -> Vec<VulnFinding> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for p in packages {
+        let Some((fam, release)) = family_of(&p.kind, os) else {
+            continue;
+        };
+        // Distro advisories are keyed by source package; language ones by the package.
+        let mut names = vec![(p.name.as_str(), p.version.as_str())];
+        if let Some(src) = &p.source {
+            names.push((
+                src.as_str(),
+                p.source_version.as_deref().unwrap_or(&p.version),
+            ));
+        }
+        for (name, version) in names {
+            for (adv, aff) in db.lookup(&fam, name) {
+                if family(&aff.ecosystem) != fam
+                    || !release_matches(&aff.ecosystem, release.as_deref())
+                {
+                    continue;
+                }
+                if is_affected(aff, version) != Some(true) {
+                    continue;
+                }
+                if !seen.insert((
+                    p.name.clone(),
+                    p.version.clone(),
+                    p.path.clone(),
+                    adv.id.clone(),
+                )) {
+                    continue;
+                }
+                out.push(VulnFinding {
+                    id: adv.id.clone(),
+                    aliases: adv.aliases.clone(),
+                    package: p.name.clone(),
+                    version: p.version.clone(),
+                    kind: p.kind.clone(),
+                    path: p.path.clone(),
+                    fixed_version: fixed_version(aff, version),
+                    severity: adv.severity.unwrap_or(Severity::Medium),
+                    title: adv.summary.clone(),
+                    active: p.active,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.package.cmp(&b.package))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    out
+}
