@@ -22,13 +22,17 @@ pub struct Discovery {
 
 const JSON_SUFFIXES: [&str; 5] = [".json", ".jsonl", ".ndjson", ".gz", ".cloudtrail"];
 
-/// Whether a file found inside a directory looks like something to read.
+/// Whether a file found inside a directory looks like something to read (other files are
+/// still read when named directly).
 fn looks_like_json(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return false;
     };
     let lower = name.to_ascii_lowercase();
-    !lower.starts_with('.') && JSON_SUFFIXES.iter().any(|s| lower.ends_with(s))
+    // auditd's own file names (`audit.log`, rotated `audit.log.1`) are read too: a host-event
+    // reader recognises them by content.
+    let audit_log = lower == "audit.log" || lower.starts_with("audit.log.");
+    !lower.starts_with('.') && (audit_log || JSON_SUFFIXES.iter().any(|s| lower.ends_with(s)))
 }
 
 /// Walks `paths` (files and directories, following symlinks).

@@ -3,8 +3,9 @@
 //! - CloudTrail in every shape users have it ([`parse_cloudtrail_bytes`],
 //!   [`read_cloudtrail_file`]): S3 `{"Records":[...]}` files (plain or gzip), JSON lines, bare
 //!   arrays, single records, CloudTrail Lake results, EventBridge events, `lookup-events`.
-//! - Host events in the agent's JSON lines ([`parse_host_bytes`], [`read_host_file`]; the
-//!   format is in `AGENT_EVENTS.md`).
+//! - Host events in the agent's JSON lines ([`parse_host_bytes`]; the format is in
+//!   `AGENT_EVENTS.md`), Falco JSON alerts ([`parse_falco_bytes`]) and Linux audit logs
+//!   ([`parse_auditd_bytes`]); [`read_host_file`] sniffs which one a file is.
 //! - [`discover`] walks paths; [`IngestReport`] sums up a run.
 //!
 //! The parsers are pure functions over bytes; only `read` and `discover` touch the file
@@ -13,10 +14,13 @@
 //! Files are independent, so callers may read them on several threads.
 
 mod actor;
+mod auditd;
 mod cloudtrail;
 mod container;
 mod discover;
+mod falco;
 mod host;
+mod host_format;
 mod lake;
 mod limits;
 mod normalize;
@@ -29,9 +33,12 @@ pub mod split;
 mod text;
 mod timefmt;
 
+pub use auditd::{UNKNOWN_HOST, parse_auditd_bytes};
 pub use cloudtrail::{ParseOutcome, parse_cloudtrail, parse_cloudtrail_bytes};
 pub use discover::{Discovery, discover};
+pub use falco::parse_falco_bytes;
 pub use host::parse_host_bytes;
+pub use host_format::{HostFormat, parse_host_any, sniff_host_format};
 pub use limits::{FileContext, Limits};
 pub use normalize::derived_id;
 pub use read::{FileOutcome, ReadEnd, read_capped, read_cloudtrail_file, read_host_file};

@@ -2,7 +2,7 @@
 //! the bytes to the pure parsers.
 
 use crate::cloudtrail::{ParseOutcome, parse_cloudtrail};
-use crate::host::parse_host_bytes;
+use crate::host_format::parse_host_any;
 use crate::limits::{FileContext, Limits};
 use crate::reason::{Location, Skip, SkipReason};
 use flate2::read::MultiGzDecoder;
@@ -147,7 +147,8 @@ pub fn read_cloudtrail_file(path: &Path, limits: &Limits) -> FileOutcome {
     read_with(path, limits, parse_cloudtrail)
 }
 
-/// Reads one file of agent host events (JSON lines, plain or gzip).
+/// Reads one file of host events, plain or gzip: the agent's JSON lines, Falco JSON alerts or
+/// an audit log (the format is sniffed from the content, see [`crate::sniff_host_format`]).
 pub fn read_host_file(path: &Path, limits: &Limits) -> FileOutcome {
-    read_with(path, limits, parse_host_bytes)
+    read_with(path, limits, parse_host_any)
 }

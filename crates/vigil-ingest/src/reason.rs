@@ -36,6 +36,10 @@ pub enum SkipReason {
     FileTooLarge,
     /// The file or directory could not be read (permissions, I/O error, vanished).
     Unreadable,
+    /// A well-formed record of a kind Vigil does not turn into events (an auditd record type
+    /// or syscall, a Falco event type or source, a unix socket address), e.g.
+    /// `unsupported:auditd_syscall`.
+    Unsupported(&'static str),
 }
 
 impl SkipReason {
@@ -62,6 +66,7 @@ impl fmt::Display for SkipReason {
             SkipReason::DecompressionLimit => f.write_str("decompression_limit"),
             SkipReason::FileTooLarge => f.write_str("file_too_large"),
             SkipReason::Unreadable => f.write_str("unreadable"),
+            SkipReason::Unsupported(what) => write!(f, "unsupported:{what}"),
         }
     }
 }

@@ -1,0 +1,103 @@
+//! Synthetic CloudTrail for the benches: ~2.3 KB records shaped like real ones (an assumed-role
+//! session with its issuer, request and response parameters, resources, TLS details), drawn
+//! from a deterministic generator so every run measures the same bytes. Shared by
+//! `vigil-ingest`'s parse bench and `vigil`'s pipeline bench (included with `#[path]`).
+
+#![allow(dead_code)]
+
+/// A deterministic generator (splitmix64), so every run measures the same bytes.
+struct Gen(u64);
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[(self.next() % xs.len() as u64) as usize]
+    }
+}
+
+fn record(g: &mut Gen, i: usize) -> String {
+    let account = "111122223333";
+    let region = g.pick(&["us-east-1", "eu-west-1", "ap-southeast-2"]);
+    let (source, name) = *[
+        ("s3.amazonaws.com", "GetObject"),
+        ("ec2.amazonaws.com", "DescribeInstances"),
+        ("iam.amazonaws.com", "CreateAccessKey"),
+        ("sts.amazonaws.com", "AssumeRole"),
+        ("kms.amazonaws.com", "Decrypt"),
+    ]
+    .get((g.next() % 5) as usize)
+    .unwrap_or(&("s3.amazonaws.com", "GetObject"));
+    let role = g.pick(&["Admin", "DeployRole", "ReadOnly", "LambdaExec"]);
+    let session = format!("session-{:08x}", g.next() as u32);
+    let ip = format!("203.0.{}.{}", g.next() % 256, g.next() % 256);
+    let key = format!("ASIA{:016X}", g.next());
+    let err = if g.next().is_multiple_of(10) {
+        r#""errorCode":"AccessDenied","errorMessage":"User is not authorized to perform this operation because no identity-based policy allows it","#
+    } else {
+        ""
+    };
+    // One record a second from 2024-05-01T00:00:00Z.
+    let (day, hour) = (1 + i / 86_400, (i / 3600) % 24);
+    let (min, sec) = ((i / 60) % 60, i % 60);
+    format!(
+        concat!(
+            r#"{{"eventVersion":"1.09","userIdentity":{{"type":"AssumedRole","principalId":"AROAEXAMPLEID{i}:{session}","#,
+            r#""arn":"arn:aws:sts::{account}:assumed-role/{role}/{session}","accountId":"{account}","accessKeyId":"{key}","#,
+            r#""sessionContext":{{"sessionIssuer":{{"type":"Role","principalId":"AROAEXAMPLEID{i}","arn":"arn:aws:iam::{account}:role/{role}","#,
+            r#""accountId":"{account}","userName":"{role}"}},"attributes":{{"creationDate":"2024-05-01T11:00:00Z","mfaAuthenticated":"false"}},"#,
+            r#""sourceIdentity":"alice@example.com"}}}},"eventTime":"2024-05-{day:02}T{hour:02}:{min:02}:{sec:02}Z","eventSource":"{source}","#,
+            r#""eventName":"{name}","awsRegion":"{region}","sourceIPAddress":"{ip}","#,
+            r#""userAgent":"aws-cli/2.15.30 Python/3.11.8 Linux/6.1.0 exe/x86_64.amzn.2 prompt/off command/{name}",{err}"#,
+            r#""requestParameters":{{"bucketName":"prod-data-{i}","key":"exports/2024/05/01/part-{i:05}.parquet","Host":"prod-data.s3.{region}.amazonaws.com","#,
+            r#""filters":[{{"name":"instance-state-name","values":["running","stopped"]}},{{"name":"tag:Team","values":["payments"]}}],"maxResults":1000}},"#,
+            r#""responseElements":{{"credentials":{{"accessKeyId":"{key}","expiration":"May 1, 2024, 1:00:00 PM","sessionToken":"IQoJb3JpZ2luX2VjEXAMPLETOKENEXAMPLETOKENEXAMPLETOKEN{i}"}},"assumedRoleUser":{{"assumedRoleId":"AROAEXAMPLEID{i}:{session}","arn":"arn:aws:sts::{account}:assumed-role/{role}/{session}"}}}},"#,
+            r#""additionalEventData":{{"SignatureVersion":"SigV4","CipherSuite":"ECDHE-RSA-AES128-GCM-SHA256","bytesTransferredIn":0,"AuthenticationMethod":"AuthHeader","x-amz-id-2":"EXAMPLEamzid2EXAMPLEamzid2EXAMPLE{i}","bytesTransferredOut":48213}},"#,
+            r#""requestID":"{req:032x}","eventID":"{eid:032x}","readOnly":true,"#,
+            r#""resources":[{{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::prod-data-{i}/exports/2024/05/01/part-{i:05}.parquet"}},{{"accountId":"{account}","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::prod-data-{i}"}}],"#,
+            r#""eventType":"AwsApiCall","managementEvent":false,"recipientAccountId":"{account}","sharedEventID":"{eid:032x}","eventCategory":"Data","#,
+            r#""tlsDetails":{{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"prod-data.s3.{region}.amazonaws.com"}}}}"#
+        ),
+        i = i,
+        session = session,
+        account = account,
+        role = role,
+        key = key,
+        day = day,
+        hour = hour,
+        min = min,
+        sec = sec,
+        source = source,
+        name = name,
+        region = region,
+        ip = ip,
+        err = err,
+        req = u128::from(g.next()),
+        eid = (u128::from(g.next()) << 64) | u128::from(g.next()),
+    )
+}
+
+/// A `{"Records":[...]}` document of `n` records.
+pub fn records_document(n: usize) -> Vec<u8> {
+    records_document_at(42, 0, n)
+}
+
+/// `n` records numbered from `first` (which sets their event times), random parts drawn from
+/// `seed`: documents with different seeds share no event id.
+pub fn records_document_at(seed: u64, first: usize, n: usize) -> Vec<u8> {
+    let mut g = Gen(seed);
+    let mut out = String::with_capacity(n * 2400);
+    out.push_str("{\"Records\":[");
+    for i in first..first + n {
+        if i > first {
+            out.push(',');
+        }
+        out.push_str(&record(&mut g, i));
+    }
+    out.push_str("]}");
+    out.into_bytes()
+}
