@@ -38,6 +38,28 @@ pub enum Command {
     Events(EventsArgs),
     /// What the store holds: counts, time range, sources.
     Status(FormatArg),
+    /// Run the host agent: process, network, login and sensitive-file events to a Vigil
+    /// server (--server) or a JSON-lines file (--output), through an on-disk spool. Needs root.
+    Agent(vigil_agent::AgentArgs),
+    /// Attack paths from the internet and leaked secrets to data stores and admin, ranked,
+    /// each with its score factors and the fix that cuts the most.
+    Paths(PathsArgs),
+    /// Top risks: exposed vulnerable hosts, risky images, exposed secrets, data assets, identities.
+    Risks(PathsArgs),
+    /// Agentless scans: packages, vulnerabilities, secrets, SBOM (fs, disk image, container image).
+    #[command(subcommand)]
+    Scan(crate::cmd::scan::ScanCommand),
+    /// The local vulnerability database used by `vigil scan`.
+    #[command(subcommand)]
+    Vulndb(crate::cmd::scan::VulndbCommand),
+    /// Identity security: risk per identity, escalation paths, explain a decision, who can.
+    #[command(subcommand)]
+    Iam(crate::cmd::iam::IamCommand),
+    /// Sigma rules: `lint` reports problems per file, `test` runs the test file beside each rule.
+    #[command(subcommand)]
+    Rules(crate::cmd::rules::RulesCommand),
+    /// The REST API and web console (with the agent ingest endpoint) on one port.
+    Serve(crate::cmd::serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -60,7 +82,8 @@ pub enum IngestCommand {
     /// CloudTrail in any shape: the S3 layout, {"Records":[...]} files (plain or gzip), JSON
     /// lines, CloudTrail Lake results, EventBridge events, lookup-events output. Digests are ignored.
     Cloudtrail(IngestArgs),
-    /// Host events in the agent's JSON-lines format.
+    /// Host events: the agent's JSON lines, Falco JSON alerts (json_output) or Linux audit logs
+    /// (audit.log, raw or enriched); the format is recognised per file by its content.
     Host(IngestArgs),
 }
 
@@ -144,4 +167,24 @@ pub struct FormatArg {
     /// Output for people (`table`) or for scripts (`json`).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct PathsArgs {
+    /// A directory of AWS CLI describe outputs as JSON (ec2, elb/elbv2, rds, s3, iam
+    /// get-account-authorization-details), in any layout; recognised by content.
+    #[arg(long)]
+    pub inventory: PathBuf,
+    /// Identity and scan facts as JSON (`vigil_graph::Facts`): who can assume what, data
+    /// access, admins, host vulnerabilities and secrets, leaked secrets.
+    #[arg(long)]
+    pub facts: Option<PathBuf>,
+    /// Mark paths that stored alerts (in --data-dir) show being walked.
+    #[arg(long)]
+    pub alerts: bool,
+    /// At most this many paths (or risks).
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[command(flatten)]
+    pub format: FormatArg,
 }

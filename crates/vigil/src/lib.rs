@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod detection;
 pub mod exit;
 pub mod output;
 pub mod pipeline;
@@ -31,6 +32,14 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Alerts(args) => cmd::alerts::run(&open_store(&cli.data_dir)?, &args),
         Command::Events(args) => cmd::events::run(&open_store(&cli.data_dir)?, &args),
         Command::Status(args) => cmd::status::run(&open_store(&cli.data_dir)?, args.format),
+        Command::Agent(args) => cmd::agent::run(&args),
+        Command::Paths(args) => cmd::paths::run_paths(&cli.data_dir, &args),
+        Command::Risks(args) => cmd::paths::run_risks(&cli.data_dir, &args),
+        Command::Scan(cmd) => cmd::scan::run_scan(&cli.data_dir, &cmd),
+        Command::Vulndb(cmd) => cmd::scan::run_vulndb(&mut open_store(&cli.data_dir)?, &cmd),
+        Command::Iam(cmd) => cmd::iam::run(&cli.data_dir, &cmd),
+        Command::Rules(cmd) => cmd::rules::run(&cmd),
+        Command::Serve(args) => cmd::serve::run(&cli.data_dir, &args),
     }
 }
 

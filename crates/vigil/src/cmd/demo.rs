@@ -2,8 +2,8 @@
 //! pipeline, and show what the store now knows about the attack.
 
 use crate::cli::{DemoArgs, Format};
-use crate::cmd::feed::Timeline;
 use crate::cmd::ingest::{SummaryJson, write_human};
+use crate::detection::{self, DetectFeed};
 use crate::exit::UsageError;
 use crate::output::write_json;
 use crate::pipeline::{self, IngestOptions, InputKind};
@@ -32,7 +32,7 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<()> {
         .with_context(|| format!("writing the demo story to `{}`", out_dir.display()))?;
 
     let mut store = crate::open_store(data_dir)?;
-    let mut cloud_feed = Timeline::default();
+    let mut cloud_feed = DetectFeed::load(&store, data_dir)?;
     let cloud = pipeline::ingest(
         &mut store,
         &[out_dir.join("cloudtrail")],
@@ -40,7 +40,9 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<()> {
         &Bar::new("cloudtrail"),
         &mut cloud_feed,
     )?;
-    let mut host_feed = Timeline::default();
+    let cloud = SummaryJson::new(InputKind::Cloudtrail, &cloud, cloud_feed.timeline());
+    let cloud_detect = cloud_feed.finish(&mut store)?;
+    let mut host_feed = DetectFeed::load(&store, data_dir)?;
     let host = pipeline::ingest(
         &mut store,
         &[out_dir.join("agent")],
@@ -48,8 +50,8 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<()> {
         &Bar::new("host"),
         &mut host_feed,
     )?;
-    let cloud = SummaryJson::new(InputKind::Cloudtrail, &cloud, &cloud_feed);
-    let host = SummaryJson::new(InputKind::Host, &host, &host_feed);
+    let host = SummaryJson::new(InputKind::Host, &host, host_feed.timeline());
+    let host_detect = host_feed.finish(&mut store)?;
     let story = investigate(&store, &manifest)?;
 
     let mut out = std::io::stdout().lock();
@@ -60,6 +62,8 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<()> {
                 "input": out_dir.display().to_string(),
                 "cloudtrail": cloud,
                 "host": host,
+                "detection": cloud_detect,
+                "host_detection": host_detect,
                 "story": story,
             }),
         )?,
@@ -74,6 +78,8 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<()> {
             writeln!(out)?;
             write_human(&mut out, &cloud)?;
             write_human(&mut out, &host)?;
+            writeln!(out)?;
+            detection::write_human(&mut out, &cloud_detect)?;
             writeln!(out)?;
             write_story(&mut out, &story)?;
         }
@@ -157,10 +163,7 @@ fn investigate(store: &Store, m: &DemoManifest) -> Result<serde_json::Value> {
 
 fn write_story(out: &mut impl Write, s: &serde_json::Value) -> std::io::Result<()> {
     let g = |k: &str| s[k].to_string().trim_matches('"').to_string();
-    writeln!(
-        out,
-        "The story in the store (detection arrives with the rules and baselines engine):"
-    )?;
+    writeln!(out, "The story in the store:")?;
     writeln!(
         out,
         "  host {}: {} events since the exploit at {}",

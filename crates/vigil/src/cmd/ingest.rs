@@ -2,6 +2,7 @@
 
 use crate::cli::{Format, IngestArgs};
 use crate::cmd::feed::Timeline;
+use crate::detection::{self, DetectFeed};
 use crate::exit::UnreadableInput;
 use crate::output::{cell, write_json};
 use crate::pipeline::{self, IngestOptions, InputKind, PipelineSummary};
@@ -15,7 +16,12 @@ use vigil_store::Store;
 pub fn run(store: &mut Store, kind: InputKind, args: &IngestArgs) -> Result<()> {
     let mut options = IngestOptions::new(kind);
     options.reread = args.reread;
-    let mut feed = Timeline::default();
+    let data_dir = store
+        .path()
+        .and_then(|p| p.parent())
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let mut feed = DetectFeed::load(store, &data_dir)?;
     let summary = pipeline::ingest(
         store,
         &args.paths,
@@ -23,12 +29,21 @@ pub fn run(store: &mut Store, kind: InputKind, args: &IngestArgs) -> Result<()> 
         &Bar::new(kind.as_str()),
         &mut feed,
     )?;
-    let json = SummaryJson::new(kind, &summary, &feed);
+    let json = SummaryJson::new(kind, &summary, feed.timeline());
+    let detect = feed.finish(store)?;
     let mut out = std::io::stdout().lock();
     match args.format.format {
-        Format::Json => write_json(&mut out, &json)?,
+        Format::Json => {
+            // The ingest summary stays at the top level; detection is one more field.
+            let mut v = serde_json::to_value(&json)?;
+            if let serde_json::Value::Object(m) = &mut v {
+                m.insert("detection".into(), serde_json::to_value(&detect)?);
+            }
+            write_json(&mut out, &v)?
+        }
         Format::Table => {
             write_human(&mut out, &json)?;
+            detection::write_human(&mut out, &detect)?;
             if args.bench {
                 write_bench(&mut out, &summary)?;
             }

@@ -1,0 +1,197 @@
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+//! `vigil iam`: explain on three tricky cases (with the deciding statements), who-can, and
+//! analyze on the demo (the contractor's key, the over-privileged role, its remediation).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vigil-iam/tests/fixtures/tricky-authz.json")
+}
+
+fn vigil(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn explain_json(args: &[&str]) -> Value {
+    let tmp = tempfile::tempdir().unwrap();
+    let authz = fixture();
+    let mut all = vec![
+        "iam",
+        "explain",
+        "--authz",
+        authz.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    all.extend_from_slice(args);
+    let out = vigil(tmp.path(), &all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn explain_explicit_deny_in_another_policy() {
+    let d = explain_json(&["alice", "s3:DeleteBucket", "arn:aws:s3:::prod-data"]);
+    assert_eq!(d["outcome"], "explicit_deny");
+    assert_eq!(d["statements"][0]["sid"], "NoProdBucketDeletes");
+    assert_eq!(d["statements"][0]["policy"], "DenyProdDeletes");
+}
+
+#[test]
+fn explain_not_action() {
+    let d = explain_json(&["bob", "ec2:RunInstances", "*"]);
+    assert_eq!(d["outcome"], "allowed");
+    assert_eq!(d["statements"][0]["sid"], "AllButIdentity");
+    let d = explain_json(&["bob", "iam:CreateUser", "*"]);
+    assert_eq!(d["outcome"], "implicit_deny");
+}
+
+#[test]
+fn explain_undecidable_condition_in_table_form() {
+    let tmp = tempfile::tempdir().unwrap();
+    let authz = fixture();
+    let out = vigil(
+        tmp.path(),
+        &[
+            "iam",
+            "explain",
+            "--authz",
+            authz.to_str().unwrap(),
+            "carol",
+            "s3:GetObject",
+            "arn:aws:s3:::reports/q3.pdf",
+        ],
+    );
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("ConditionallyAllowed"), "{text}");
+    assert!(
+        text.contains("aws:SourceIp") && text.contains("ReadFromOfficeWithMfa"),
+        "{text}"
+    );
+    // The malformed policy of the same file is reported on stderr, not fatal.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("StringEqualz"));
+    let d = explain_json(&[
+        "carol",
+        "s3:GetObject",
+        "arn:aws:s3:::reports/q3.pdf",
+        "--context",
+        "aws:SourceIp=198.51.100.1",
+        "--context",
+        "aws:MultiFactorAuthPresent=true",
+    ]);
+    assert_eq!(d["outcome"], "implicit_deny");
+}
+
+#[test]
+fn who_can_and_usage_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let authz = fixture();
+    let out = vigil(
+        tmp.path(),
+        &[
+            "iam",
+            "who-can",
+            "--authz",
+            authz.to_str().unwrap(),
+            "--format",
+            "json",
+            "s3:DeleteBucket",
+            "arn:aws:s3:::prod-data",
+        ],
+    );
+    assert!(out.status.success());
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let arns: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["arn"].as_str().unwrap())
+        .collect();
+    assert!(
+        arns.contains(&"arn:aws:iam::111122223333:user/bob"),
+        "{arns:?}"
+    );
+    assert!(
+        !arns.contains(&"arn:aws:iam::111122223333:user/alice"),
+        "{arns:?}"
+    );
+    let out = vigil(
+        tmp.path(),
+        &[
+            "iam",
+            "explain",
+            "--authz",
+            authz.to_str().unwrap(),
+            "nobody",
+            "s3:GetObject",
+            "*",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = vigil(
+        tmp.path(),
+        &["iam", "analyze", "--authz", "/nonexistent/authz.json"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn analyze_the_demo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = vigil(&data, &["demo"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = vigil(&data, &["iam", "analyze", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids = r["identities"].as_array().unwrap();
+    let find = |name: &str| ids.iter().find(|i| i["name"] == name).unwrap();
+    let contractor = find("contractor-dmitri");
+    assert!(
+        contractor["risks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["category"] == "key_older_than_180_days")
+    );
+    let role = find("InterlaceOpsAdmin");
+    assert_eq!(role["type"], "role");
+    let lp = role["remediations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "least_privilege_policy")
+        .unwrap();
+    assert_eq!(
+        lp["replay"]["predicted_denials"].as_array().unwrap().len(),
+        0
+    );
+    assert!(lp["risk_reduction"].as_u64().unwrap() > 0);
+    // And the people view.
+    let out = vigil(&data, &["iam", "analyze"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("InterlaceOpsAdmin") && text.contains("contractor-dmitri"),
+        "{text}"
+    );
+}
