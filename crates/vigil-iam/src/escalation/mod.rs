@@ -3,6 +3,7 @@
 //! and the statements that justify it, and the shortest path from every principal to admin.
 
 pub mod methods;
+mod reach;
 
 use crate::authz::PrincipalKind;
 use crate::catalog::Catalog;
@@ -11,6 +12,7 @@ use crate::engine::Engine;
 use crate::eval::{Outcome, StatementRef, Target};
 use crate::policy::{Effect, ResourceSpec};
 use methods::{Become, Family, METHODS, Modify};
+use reach::ArnIndex;
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 
@@ -107,6 +109,10 @@ struct Builder<'e, 'a> {
     services: Vec<&'static str>,
     /// Edges whose `from` is a service node index, not a principal.
     service_edges: Vec<usize>,
+    /// Principals by ARN, to find the targets a permission can reach without a full scan.
+    arns: ArnIndex<'e>,
+    /// Each method's name for people, made once: admins have an edge to nearly everyone.
+    method_names: HashMap<&'static str, String>,
 }
 
 /// A permission check that passed: outcome plus the request, so the justification can be
@@ -157,7 +163,13 @@ impl Builder<'_, '_> {
         extra_conditional: bool,
         needs_existing_resource: bool,
     ) {
-        let method_name = methods::by_id(method).map_or_else(|| method.to_string(), |m| m.name());
+        let method_name = self
+            .method_names
+            .entry(method)
+            .or_insert_with(|| {
+                methods::by_id(method).map_or_else(|| method.to_string(), |m| m.name())
+            })
+            .clone();
         self.edges.push(Edge {
             from,
             from_service: false,
@@ -179,6 +191,28 @@ impl Builder<'_, '_> {
         });
     }
 
+    /// The principals (of `kind`, other than `skip`) that `p` may reach with `action`, in
+    /// index order: the candidates the evaluator must decide; any other would be denied.
+    fn reachable(
+        &self,
+        p: usize,
+        action: &str,
+        kind: PrincipalKind,
+        skip: Option<usize>,
+    ) -> Vec<usize> {
+        let acct = self.engine.account;
+        let cands = self
+            .engine
+            .context(p)
+            .and_then(|ctx| self.arns.candidates(acct, p, action, ctx));
+        let keep =
+            |q: &usize| Some(*q) != skip && acct.principals.get(*q).is_some_and(|i| i.kind == kind);
+        match cands {
+            Some(c) => c.into_iter().filter(keep).collect(),
+            None => (0..acct.principals.len()).filter(keep).collect(),
+        }
+    }
+
     /// The principals whose permissions `p` can change, with how and on what.
     fn modify_targets(&self, p: usize) -> Vec<(usize, Modify, Check, String)> {
         let acct = self.engine.account;
@@ -197,10 +231,10 @@ impl Builder<'_, '_> {
                     } else {
                         PrincipalKind::Role
                     };
-                    for (q, info) in acct.principals.iter().enumerate() {
-                        if info.kind != kind {
+                    for q in self.reachable(p, m.action(), kind, None) {
+                        let Some(info) = acct.principals.get(q) else {
                             continue;
-                        }
+                        };
                         if let Some(c) = self.check(p, m.action(), Some(&info.arn)) {
                             out.push((q, m, c, info.arn.clone()));
                         }
@@ -250,20 +284,21 @@ impl Builder<'_, '_> {
             if !self.granted(p, b.action()) {
                 continue;
             }
-            for (q, info) in acct.principals.iter().enumerate() {
-                if q == p || info.kind != PrincipalKind::User {
+            for q in self.reachable(p, b.action(), PrincipalKind::User, Some(p)) {
+                let Some(info) = acct.principals.get(q) else {
                     continue;
-                }
+                };
                 if let Some(c) = self.check(p, b.action(), Some(&info.arn)) {
                     out.push((q, b, c));
                 }
             }
         }
         if self.granted(p, Become::UpdateAssumeRolePolicy.action()) {
-            for (q, info) in acct.principals.iter().enumerate() {
-                if q == p || info.kind != PrincipalKind::Role {
+            let action = Become::UpdateAssumeRolePolicy.action();
+            for q in self.reachable(p, action, PrincipalKind::Role, Some(p)) {
+                let Some(info) = acct.principals.get(q) else {
                     continue;
-                }
+                };
                 if let Some(c) =
                     self.check(p, Become::UpdateAssumeRolePolicy.action(), Some(&info.arn))
                 {
@@ -282,12 +317,25 @@ impl Builder<'_, '_> {
         let assumers: Vec<usize> = (0..n)
             .filter(|&p| self.granted(p, "sts:AssumeRole"))
             .collect();
+        // The roles each assumer's identity policies could allow it to assume (`None`: any).
+        let assumable: Vec<Option<Vec<usize>>> = assumers
+            .iter()
+            .map(|&p| {
+                self.engine
+                    .context(p)
+                    .and_then(|ctx| self.arns.candidates(acct, p, "sts:AssumeRole", ctx))
+            })
+            .collect();
         for (r, role) in acct.principals.iter().enumerate() {
             let Some(trust) = role.trust.and_then(|t| acct.policies.get(t)) else {
                 continue;
             };
             let mut candidates: Vec<usize> = Vec::new();
             let mut broad = false;
+            // A statement that names anyone (`*`, `NotPrincipal`, no principal) grants on its
+            // own; one naming an account needs the identity side too, so only assumers whose
+            // identity statements can match this role are candidates then.
+            let mut grants_alone = false;
             for st in trust
                 .statements
                 .iter()
@@ -296,6 +344,7 @@ impl Builder<'_, '_> {
                 match &st.principals {
                     crate::policy::PrincipalSpec::Principal(pr) => {
                         broad |= pr.any;
+                        grants_alone |= pr.any;
                         for a in &pr.aws {
                             if let Some(i) = acct.principal_by_arn(a) {
                                 candidates.push(i);
@@ -304,11 +353,20 @@ impl Builder<'_, '_> {
                             }
                         }
                     }
-                    _ => broad = true,
+                    _ => {
+                        broad = true;
+                        grants_alone = true;
+                    }
                 }
             }
-            if broad {
+            if broad && grants_alone {
                 candidates.extend(assumers.iter().copied());
+            } else if broad {
+                candidates.extend(assumers.iter().zip(&assumable).filter_map(|(&p, a)| {
+                    a.as_ref()
+                        .is_none_or(|roles| roles.binary_search(&r).is_ok())
+                        .then_some(p)
+                }));
             }
             candidates.sort_unstable();
             candidates.dedup();
@@ -368,9 +426,23 @@ impl Builder<'_, '_> {
             })
             .map(|(i, _)| i)
             .collect();
+        // The first sts-001 edge per (from, to): all of them exist by now.
+        let mut assume_edge: HashMap<(usize, usize), bool> = HashMap::new();
+        for e in &self.edges {
+            if let (Node::Principal(q), "sts-001") = (e.to, e.method) {
+                assume_edge.entry((e.from, q)).or_insert(e.conditional);
+            }
+        }
         for p in 0..n {
             let modify = self.modify_targets(p);
             let become_list = self.become_targets(p);
+            // Per target, the first way to become it that a permission change can use.
+            let mut become_by_target: HashMap<usize, (Become, bool)> = HashMap::new();
+            for (t, b, c) in &become_list {
+                if matches!(b, Become::CreateAccessKey | Become::UpdateAssumeRolePolicy) {
+                    become_by_target.entry(*t).or_insert((*b, c.conditional));
+                }
+            }
             for (q, b, c) in &become_list {
                 self.push(
                     p,
@@ -396,19 +468,10 @@ impl Builder<'_, '_> {
                     continue;
                 }
                 // Change q, then become q.
-                let via_assume = self
-                    .edges
-                    .iter()
-                    .find(|e| e.from == p && e.to == Node::Principal(*q) && e.method == "sts-001")
-                    .map(|e| (Become::AssumeRole, e.conditional));
-                let found = become_list
-                    .iter()
-                    .find(|(t, b, _)| {
-                        t == q
-                            && matches!(b, Become::CreateAccessKey | Become::UpdateAssumeRolePolicy)
-                    })
-                    .map(|(_, b, c)| (*b, c.conditional))
-                    .or(via_assume);
+                let via_assume = assume_edge
+                    .get(&(p, *q))
+                    .map(|&cond| (Become::AssumeRole, cond));
+                let found = become_by_target.get(q).copied().or(via_assume);
                 if let Some((b, cond)) = found {
                     let name = acct.principals.get(*q).map(|i| i.arn.clone());
                     let mut checks = vec![c.clone()];
@@ -626,7 +689,8 @@ impl EscalationGraph {
             for pol in &info.identity {
                 if let Some(&mi) = by_policy.get(pol) {
                     let h = policy_holders.entry(mi).or_default();
-                    if !h.contains(&p) {
+                    // `p` only grows, so a repeat can only be the last entry.
+                    if h.last() != Some(&p) {
                         h.push(p);
                     }
                 }
@@ -652,6 +716,8 @@ impl EscalationGraph {
                 v
             },
             service_edges: Vec::new(),
+            arns: ArnIndex::new(acct),
+            method_names: HashMap::new(),
         };
         b.build();
         let admins: Vec<bool> = effs.iter().map(|e| is_admin(cat, e)).collect();
