@@ -73,6 +73,13 @@ pub struct DemoArgs {
     /// Where to write the generated files (default: DATA_DIR/demo-input).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Run the whole story and exit instead of serving the console at the end. The console is
+    /// only served when stdout is a terminal and the format is a table, so scripts never wait.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Where the console listens at the end of the demo (loopback, no token needed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
     #[command(flatten)]
     pub format: FormatArg,
 }

@@ -8,6 +8,7 @@ pub mod detection;
 pub mod exit;
 pub mod output;
 pub mod pipeline;
+pub mod posture;
 pub mod progress;
 pub mod timearg;
 

@@ -141,6 +141,78 @@ fn demo_story_ingests_and_reingest_adds_nothing() {
     let mut sorted = times.clone();
     sorted.sort();
     assert_eq!(times, sorted, "events come back in time order");
+
+    // The posture half of the story, from the same run.
+    let posture = &summary["posture"];
+    let role = summary["story"]["privileged_role_arn"].as_str().unwrap();
+    let secrets = posture["scan"]["secrets"].as_array().unwrap();
+    let hard_coded = secrets
+        .iter()
+        .find(|s| s["aws_access_key_id"] == key.as_str())
+        .expect("the scan finds the contractor's hard-coded key");
+    assert!(
+        hard_coded["fingerprint"]
+            .as_str()
+            .unwrap()
+            .starts_with("xxh3:")
+    );
+    assert!(
+        hard_coded["preview"].as_str().unwrap().ends_with("****"),
+        "the secret is shown redacted"
+    );
+    assert!(posture["scan"]["vulnerabilities"].as_u64().unwrap() > 0);
+    let identities = posture["identities"].as_array().unwrap();
+    let contractor = identities
+        .iter()
+        .find(|i| i["name"].as_str().unwrap().starts_with("contractor"))
+        .expect("the contractor is among the identities shown");
+    let categories: Vec<&str> = contractor["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["category"].as_str().unwrap())
+        .collect();
+    assert!(
+        categories.contains(&"key_older_than_180_days"),
+        "the key was not rotated in six months: {categories:?}"
+    );
+    assert!(
+        identities
+            .iter()
+            .any(|i| i["arn"] == role && !i["remediations"].as_array().unwrap().is_empty()),
+        "the privileged role comes with its remediation"
+    );
+    // The path the attacker walked is ranked first: internet → host → key → user → role → RDS.
+    let top = &posture["paths"][0];
+    let kinds: Vec<&str> = top["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "internet",
+            "instance",
+            "access_key",
+            "user",
+            "role",
+            "data_store"
+        ],
+        "top path: {top}"
+    );
+    assert!(top["nodes"][2]["id"] == key.as_str());
+    assert!(
+        top["nodes"][5]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:rds:")
+    );
+    assert!(
+        !posture["fix_first"].as_array().unwrap().is_empty(),
+        "a fix is proposed"
+    );
 }
 
 #[test]

@@ -5,8 +5,9 @@ use crate::cli::{DemoArgs, Format};
 use crate::cmd::ingest::{SummaryJson, write_human};
 use crate::detection::{self, DetectFeed};
 use crate::exit::UsageError;
-use crate::output::write_json;
+use crate::output::{cell, write_json};
 use crate::pipeline::{self, IngestOptions, InputKind};
+use crate::posture::{self, Posture};
 use crate::progress::Bar;
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -54,6 +55,21 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<()> {
     let host_detect = host_feed.finish(&mut store)?;
     let story = investigate(&store, &manifest)?;
 
+    // The posture half: scan the compromised host's filesystem, analyse the identities, and
+    // join both with the network into attack paths (alerts in the store are live evidence).
+    let advisories = vigil_scan::vulndb::demo_advisories();
+    store.put_state("vulndb", "vigil-demo", &advisories)?;
+    let posture = posture::assess(
+        &mut store,
+        &out_dir.join("inventory"),
+        &posture::HostRoot {
+            instance_id: &manifest.compromised_instance_id,
+            root: &out_dir.join("rootfs"),
+        },
+        advisories,
+    )?;
+    let posture_json = posture_summary(&posture, &manifest);
+
     let mut out = std::io::stdout().lock();
     match args.format.format {
         Format::Json => write_json(
@@ -65,6 +81,7 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<()> {
                 "detection": cloud_detect,
                 "host_detection": host_detect,
                 "story": story,
+                "posture": posture_json,
             }),
         )?,
         Format::Table => {
@@ -82,9 +99,17 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<()> {
             detection::write_human(&mut out, &cloud_detect)?;
             writeln!(out)?;
             write_story(&mut out, &story)?;
+            writeln!(out)?;
+            write_posture(&mut out, &posture, &manifest)?;
         }
     }
     out.flush()?;
+    drop(out);
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    if !args.no_serve && interactive && matches!(args.format.format, Format::Table) {
+        println!();
+        crate::cmd::serve::run_demo(data_dir, args.listen)?;
+    }
     Ok(())
 }
 
@@ -202,4 +227,118 @@ fn write_story(out: &mut impl Write, s: &serde_json::Value) -> std::io::Result<(
         "  try: vigil events --entity {}",
         g("contractor_access_key_id")
     )
+}
+
+/// The identities worth showing first: the key's owner and the roles it can become, then the
+/// riskiest others.
+fn story_identities<'a>(
+    p: &'a Posture,
+    m: &DemoManifest,
+) -> Vec<&'a vigil_iam::report::IdentityReport> {
+    let mut ids: Vec<_> = p.identities.identities.iter().collect();
+    ids.sort_by_key(|i| {
+        let story = i.arn == m.contractor_user_arn || i.arn == m.privileged_role_arn;
+        (!story, std::cmp::Reverse(i.risk_score), i.arn.clone())
+    });
+    ids.truncate(4);
+    ids
+}
+
+fn posture_summary(p: &Posture, m: &DemoManifest) -> serde_json::Value {
+    let vulns_by_severity = p.scan.vulnerabilities.iter().fold(
+        std::collections::BTreeMap::<&str, usize>::new(),
+        |mut acc, v| {
+            *acc.entry(v.severity.as_str()).or_default() += 1;
+            acc
+        },
+    );
+    json!({
+        "scan": {
+            "target": p.scan.target,
+            "packages": p.scan.packages.len(),
+            "vulnerabilities": p.scan.vulnerabilities.len(),
+            "vulnerabilities_by_severity": vulns_by_severity,
+            "secrets": p.scan.secrets,
+        },
+        "identities": story_identities(p, m),
+        "paths": p.paths.paths.iter().take(3).collect::<Vec<_>>(),
+        "fix_first": p.paths.fix_first,
+    })
+}
+
+fn write_posture(out: &mut impl Write, p: &Posture, m: &DemoManifest) -> Result<()> {
+    let s = &p.scan;
+    writeln!(
+        out,
+        "Agentless scan of {} ({}): {} packages, {} vulnerabilities, {} secrets",
+        s.target,
+        m.compromised_instance_id,
+        s.packages.len(),
+        s.vulnerabilities.len(),
+        s.secrets.len()
+    )?;
+    let mut vulns: Vec<_> = s.vulnerabilities.iter().collect();
+    vulns.sort_by_key(|v| (std::cmp::Reverse(v.severity), v.id.clone()));
+    for v in vulns.iter().take(5) {
+        writeln!(
+            out,
+            "  [{}] {} {} {} (fixed in {})",
+            v.severity.as_str(),
+            cell(&v.id, 40),
+            cell(&v.package, 40),
+            cell(&v.version, 40),
+            cell(v.fixed_version.as_deref().unwrap_or("-"), 40)
+        )?;
+    }
+    for sec in &s.secrets {
+        writeln!(
+            out,
+            "  [{}] {} at {}:{}  {} {}{}",
+            sec.severity.as_str(),
+            cell(&sec.kind, 40),
+            cell(&sec.path, 120),
+            sec.line,
+            cell(&sec.preview, 40),
+            sec.fingerprint,
+            sec.aws_access_key_id
+                .as_deref()
+                .map(|k| format!("  key id {k}"))
+                .unwrap_or_default()
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Identities ({} analysed; {} can escalate to admin):",
+        p.identities.summary.identities, p.identities.summary.can_escalate_to_admin
+    )?;
+    for i in story_identities(p, m) {
+        writeln!(
+            out,
+            "  {} {} risk {}",
+            i.kind,
+            cell(&i.name, 80),
+            i.risk_score
+        )?;
+        for r in i.risks.iter().take(4) {
+            writeln!(
+                out,
+                "    [{}] {}",
+                r.severity.as_str(),
+                cell(&r.detail, 150)
+            )?;
+        }
+        for fix in i.remediations.iter().take(2) {
+            writeln!(
+                out,
+                "    fix: {} (risk -{})",
+                cell(&fix.title, 140),
+                fix.risk_reduction
+            )?;
+        }
+    }
+    writeln!(out)?;
+    write!(out, "Attack paths: ")?;
+    crate::cmd::paths::render_paths(&p.paths, 1, out)?;
+    Ok(())
 }
