@@ -72,6 +72,9 @@ pub struct Correlator {
     pub stats: CorrelationStats,
 }
 
+/// How a host's chain root starts (`host:<instance id or hostname>`).
+pub const HOST_ROOT_PREFIX: &str = "host:";
+
 /// Identity of one chain's root, for the maps.
 pub fn root_hash(root: &str) -> u64 {
     value_hash(40, root)
@@ -167,12 +170,7 @@ impl Correlator {
         inc.last = inc.last.max(finding.last_seen);
         for ev in &finding.evidence {
             if inc.timeline.len() < config.max_evidence
-                && !inc
-                    .timeline
-                    .iter()
-                    .rev()
-                    .take(4)
-                    .any(|e| e.event_id == ev.event_id)
+                && !inc.timeline.iter().any(|e| e.event_id == ev.event_id)
             {
                 inc.timeline.push(ev.clone());
             }
@@ -320,6 +318,9 @@ impl Correlator {
 
 /// Which story an incident tells, if any, and how bad it is.
 fn classify(inc: &Incident, config: &DetectConfig) -> Option<(&'static str, Severity)> {
+    if inc.root.starts_with(HOST_ROOT_PREFIX) {
+        return crate::host::classify_host(&inc.findings).map(|s| ("compromised_host", s));
+    }
     let score = score(inc);
     if score < config.composite_min_score || inc.findings.len() < 2 {
         return None;
@@ -395,11 +396,13 @@ fn composite_alert(inc: &Incident, id: &str, kind: &str) -> Alert {
     let mut findings: Vec<&Finding> = inc.findings.iter().collect();
     findings.sort_by_key(|f| f.first_seen);
     // Evidence: every finding's events and the chain's timeline, in time order, once each.
-    let mut evidence: Vec<Evidence> = inc.timeline.clone();
-    let mut seen: FastSet<u64> = evidence
-        .iter()
-        .map(|e| value_hash(42, &e.event_id))
-        .collect();
+    let mut evidence: Vec<Evidence> = Vec::with_capacity(inc.timeline.len());
+    let mut seen: FastSet<u64> = FastSet::default();
+    for e in &inc.timeline {
+        if seen.insert(value_hash(42, &e.event_id)) {
+            evidence.push(e.clone());
+        }
+    }
     for f in &findings {
         for e in &f.evidence {
             if seen.insert(value_hash(42, &e.event_id)) {
@@ -451,6 +454,7 @@ fn composite_alert(inc: &Incident, id: &str, kind: &str) -> Alert {
         "defense_evasion" => "Defense evasion",
         "cloud_ransomware" => "Cloud ransomware",
         "cryptomining" => "Cryptomining",
+        "compromised_host" => "Potentially compromised host",
         _ => "Suspicious activity",
     };
     let first = findings.first().map_or(inc.opened, |f| f.first_seen);
@@ -484,6 +488,7 @@ fn classify_severity(inc: &Incident, kind: &str) -> Severity {
         )
     });
     match kind {
+        "compromised_host" => crate::host::classify_host(&inc.findings).unwrap_or(Severity::High),
         "cloud_ransomware" => Severity::Critical,
         "compromised_aws_keys" if impact => Severity::Critical,
         _ => Severity::High,

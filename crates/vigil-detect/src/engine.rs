@@ -7,13 +7,14 @@ use crate::correlate::{ChainContext, CorrelationStats, Correlator, root_hash};
 use crate::detectors::{RateCounters, contextual};
 use crate::features::{Features, network_name};
 use crate::finding::{Category, Finding, mitre};
+use crate::host::{HostWatch, host_root};
 use crate::identity::{Chain, IdentityResolver, IdentityState, Origin};
 use crate::rules::{RuleHit, RuleMatcher};
 use crate::suppress::{Suppression, SuppressionError, validate};
 use serde::{Deserialize, Serialize};
 use vigil_model::{
-    Actor, Alert, AlertKind, CloudEvent, EntityKind, EntityRef, Event, Evidence, Severity,
-    Timestamp,
+    Actor, Alert, AlertKind, CloudEvent, EntityKind, EntityRef, Event, Evidence, HostEvent,
+    Severity, Timestamp,
 };
 
 /// Counters of what went through.
@@ -21,7 +22,7 @@ use vigil_model::{
 pub struct EngineCounters {
     pub events: u64,
     pub cloud_events: u64,
-    /// Host events are not this engine's (the host composite is another engine's).
+    /// Host events (agent, Falco, auditd): the host detectors and the process tables.
     pub host_events: u64,
     /// Cloud events with no identity to baseline (no userIdentity, AWS service callers).
     pub unattributed: u64,
@@ -41,6 +42,9 @@ pub struct EngineState {
     pub rates: RateCounters,
     pub suppressions: Vec<Suppression>,
     pub counters: EngineCounters,
+    /// Per-host process tables for host detection.
+    #[serde(default)]
+    pub hosts: HostWatch,
 }
 
 const STATE_VERSION: u32 = 1;
@@ -86,6 +90,7 @@ pub struct Engine {
     rates: RateCounters,
     suppressions: Vec<Suppression>,
     counters: EngineCounters,
+    hosts: HostWatch,
     now: Option<Timestamp>,
     next_sweep: i64,
     // Scratch buffers reused across events.
@@ -119,6 +124,7 @@ impl Engine {
             rates: state.rates,
             suppressions: state.suppressions,
             counters: state.counters,
+            hosts: state.hosts,
             now: state.now,
             next_sweep: 0,
             hits: Vec::new(),
@@ -142,6 +148,7 @@ impl Engine {
             rates: self.rates.clone(),
             suppressions: self.suppressions.clone(),
             counters: self.counters.clone(),
+            hosts: self.hosts.clone(),
         }
     }
 
@@ -235,6 +242,9 @@ impl Engine {
         }
         let Some(c) = event.cloud() else {
             self.counters.host_events += 1;
+            if let Some(h) = event.host() {
+                self.process_host(event, h, now);
+            }
             return;
         };
         self.counters.cloud_events += 1;
@@ -348,6 +358,61 @@ impl Engine {
             }
         }
         if self.correlator.has_incident(root_h) {
+            self.correlator.context(root_h, evidence, &self.config);
+        }
+    }
+}
+
+impl Engine {
+    /// One host event: the host detectors and the rules, findings on the host's chain, and
+    /// the event onto the open incident's timeline when it belongs to the suspicious tree.
+    fn process_host(&mut self, event: &Event, h: &HostEvent, now: Timestamp) {
+        let mut findings: Vec<Finding> = Vec::new();
+        let in_tree = self
+            .hosts
+            .observe(event, h, self.config.incident_window_ms, &mut findings);
+        self.hits.clear();
+        self.rules.match_event(event, &mut self.hits);
+        self.counters.rule_hits += self.hits.len() as u64;
+        if findings.is_empty() && self.hits.is_empty() && !in_tree {
+            return;
+        }
+        let root = host_root(&h.host_id);
+        let root_h = root_hash(&root);
+        let evidence = || Evidence {
+            event_id: event.id.clone(),
+            time: event.time,
+            summary: event.summary(),
+        };
+        let incident_open = self.correlator.has_incident(root_h);
+        // Weak findings (an admin's sudo, a low rule hit) never open a host incident; they
+        // only join one the suspicious process tree already opened.
+        findings.retain(|f| f.severity > Severity::Low || (incident_open && in_tree));
+        for hit in &self.hits {
+            // Rule hits on hosts are evidence; only critical ones stand alone.
+            if hit.rule.severity <= Severity::Low && !(incident_open && in_tree) {
+                continue;
+            }
+            let mut fd = rule_finding(hit, true, &mut || evidence());
+            fd.entities
+                .push(EntityRef::new(EntityKind::Host, &h.host_id));
+            findings.push(fd);
+        }
+        if !findings.is_empty() {
+            let origin = [EntityRef::new(EntityKind::Host, &h.host_id)];
+            let label = format!("host {}", h.host_id);
+            let ctx = ChainContext {
+                root: &root,
+                root_label: &label,
+                credential: false,
+                origin_entities: &origin,
+            };
+            for fd in findings {
+                self.correlator
+                    .add(&ctx, fd, now, &self.config, &mut self.suppressions);
+            }
+        }
+        if in_tree && self.correlator.has_incident(root_h) {
             self.correlator.context(root_h, evidence, &self.config);
         }
     }

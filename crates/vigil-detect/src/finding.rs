@@ -19,6 +19,16 @@ pub enum Category {
     DefenseEvasion,
     Ransomware,
     Cryptomining,
+    /// Host: out of a container into the host (namespaces, Docker socket, host disks).
+    ContainerEscape,
+    /// Host: a process became root from a non-root parent.
+    PrivilegeEscalation,
+    /// Host: credential files or the metadata service's role credentials read.
+    CredentialAccess,
+    /// Host: a shell wired to the network.
+    ReverseShell,
+    /// Host: fetched code run (`curl … | sh`, a binary run from /tmp after a download).
+    DownloadExecute,
     /// A rule hit with no contextual meaning of its own.
     Rule,
 }

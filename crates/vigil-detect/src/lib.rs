@@ -18,6 +18,11 @@
 //! baselines of the chain's key, principal, role and account ([`baseline`]) → rules
 //! ([`rules`]) and contextual detectors ([`detectors`]) → findings go to the correlator
 //! ([`correlate`]), which raises composites, groups repeats and applies suppressions.
+//!
+//! A host event (agent, Falco, auditd) goes to [`host`]: the host's process table, the host
+//! detectors (escape, privilege escalation, discovery, credential access, reverse shell,
+//! download-and-execute, miners) and the rules; its findings sit on the chain `host:<id>`,
+//! where the correlator raises `compromised_host`.
 
 pub mod baseline;
 pub mod config;
@@ -27,6 +32,7 @@ mod engine;
 pub mod fasthash;
 pub mod features;
 pub mod finding;
+pub mod host;
 pub mod identity;
 pub mod rules;
 pub mod sigma;
