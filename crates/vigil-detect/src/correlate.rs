@@ -145,9 +145,12 @@ impl Correlator {
         if finding.standalone {
             id = self.standalone(chain.root, &finding, now, config, suppressions);
         }
-        // 2. It joins the chain's incident (opening one when none is open).
+        // 2. It joins the chain's incident (opening one when none is open). The window is
+        //    measured on the chain's own event time, not the engine's newest time: sources
+        //    arrive separately (a host's events may be ingested after a day of CloudTrail),
+        //    and an incident must not close because another source is further ahead.
         if let Some(inc) = self.incidents.get(&root)
-            && now.as_millis() > inc.last.as_millis() + config.incident_window_ms
+            && finding.first_seen.as_millis() > inc.last.as_millis() + config.incident_window_ms
         {
             self.close(root);
         }

@@ -142,6 +142,32 @@ fn demo_story_ingests_and_reingest_adds_nothing() {
     sorted.sort();
     assert_eq!(times, sorted, "events come back in time order");
 
+    // Both composites of the story: the host and the key.
+    let host = summary["story"]["compromised_instance_id"]
+        .as_str()
+        .unwrap();
+    let alerts = stdout_json(&vigil(&data, &["alerts", "--format", "json"]));
+    let alerts = alerts.as_array().expect("alerts is a list");
+    let of_type = |t: &str| alerts.iter().filter(|a| a["type"] == t).collect::<Vec<_>>();
+    let hosts = of_type("compromised_host");
+    assert_eq!(hosts.len(), 1, "one compromised_host composite");
+    assert!(
+        hosts[0]["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == host)
+    );
+    let keys = of_type("compromised_aws_keys");
+    assert_eq!(keys.len(), 1, "one compromised_aws_keys composite");
+    assert!(
+        keys[0]["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == key.as_str())
+    );
+
     // The posture half of the story, from the same run.
     let posture = &summary["posture"];
     let role = summary["story"]["privileged_role_arn"].as_str().unwrap();

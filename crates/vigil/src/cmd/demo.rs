@@ -98,6 +98,8 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<()> {
             writeln!(out)?;
             detection::write_human(&mut out, &cloud_detect)?;
             writeln!(out)?;
+            detection::write_human(&mut out, &host_detect)?;
+            writeln!(out)?;
             write_story(&mut out, &story)?;
             writeln!(out)?;
             write_posture(&mut out, &posture, &manifest)?;
