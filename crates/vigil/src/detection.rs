@@ -7,9 +7,7 @@ use crate::pipeline::EventFeed;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use vigil_detect::{
-    DetectConfig, Engine, EngineState, EngineStats, NoRules, RuleMatcher, SigmaRules,
-};
+use vigil_detect::{DetectConfig, Engine, EngineState, EngineStats, RuleMatcher, SigmaRules};
 use vigil_model::{Alert, AlertKind, Event, Severity};
 use vigil_store::Store;
 
@@ -140,23 +138,34 @@ impl EventFeed for DetectFeed {
     }
 }
 
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+}
+
+/// Rules from `$VIGIL_RULES` (a path list) or `DATA_DIR/rules` when present; otherwise the
+/// rule pack embedded in the binary at build time.
 fn load_rules(data_dir: &Path) -> (Box<dyn RuleMatcher>, RulesLoaded) {
     let dirs: Vec<PathBuf> = match std::env::var_os(RULES_ENV) {
         Some(v) => std::env::split_paths(&v).collect(),
-        None => [
-            data_dir.join("rules"),
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules"),
-        ]
-        .into_iter()
-        .collect(),
+        None => vec![data_dir.join("rules")],
     };
     let dirs: Vec<PathBuf> = dirs.into_iter().filter(|d| d.is_dir()).collect();
-    if dirs.is_empty() {
-        return (Box::new(NoRules), RulesLoaded::default());
-    }
-    let (set, problems) = vigil_sigma::RuleSet::load_paths(&dirs);
+    let (set, problems, from) = if dirs.is_empty() {
+        let sources = embedded::EMBEDDED_RULES
+            .iter()
+            .map(|(path, text)| vigil_sigma::RuleSource {
+                path: Path::new("embedded:rules").join(path),
+                text: (*text).to_string(),
+            });
+        let (set, problems) = vigil_sigma::RuleSet::from_sources(sources);
+        (set, problems, vec!["embedded rule pack".to_string()])
+    } else {
+        let (set, problems) = vigil_sigma::RuleSet::load_paths(&dirs);
+        let from = dirs.iter().map(|d| d.display().to_string()).collect();
+        (set, problems, from)
+    };
     let loaded = RulesLoaded {
-        dirs: dirs.iter().map(|d| d.display().to_string()).collect(),
+        dirs: from,
         rules: set.len(),
         problems: problems.len(),
     };
