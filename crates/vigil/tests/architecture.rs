@@ -62,6 +62,7 @@ const CONFINED: &[(&str, &str)] = &[
     ("datafusion", "vigil-lake"),
     ("aya", "vigil-agent"),
     ("axum", "vigil-server"),
+    ("tokio", "vigil-server"),
 ];
 
 fn metadata() -> Value {
