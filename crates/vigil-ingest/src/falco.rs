@@ -15,7 +15,7 @@
 use crate::cloudtrail::ParseOutcome;
 use crate::limits::FileContext;
 use crate::normalize::derived_id;
-use crate::reason::{Location, Skip, SkipReason};
+use crate::reason::SkipReason;
 use serde_json::{Map, Value};
 use vigil_model::host::{
     Direction, FileAccessKind, HostEvent, HostEventKind, Process, ProcessRef, Protocol,
@@ -24,35 +24,7 @@ use vigil_model::{Event, EventBody, EventSource, Timestamp};
 
 /// Parses Falco JSON alert lines; bad or unsupported lines are skipped with a reason.
 pub fn parse_falco_bytes(bytes: &[u8], ctx: &FileContext) -> ParseOutcome {
-    let mut out = ParseOutcome::default();
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if body.trim_ascii().is_empty() {
-        out.skips.push(Skip::new(
-            SkipReason::EmptyFile,
-            Location {
-                path: ctx.path.clone(),
-                ..Location::default()
-            },
-            "",
-        ));
-        return out;
-    }
-    for (n, line) in crate::split::lines(body) {
-        out.records += 1;
-        match falco_line(line, ctx.max_record_bytes) {
-            Ok(ev) => out.events.push(ev),
-            Err((reason, detail)) => out.skips.push(Skip::new(
-                reason,
-                Location {
-                    path: ctx.path.clone(),
-                    record: None,
-                    line: Some(n),
-                },
-                detail,
-            )),
-        }
-    }
-    out
+    crate::host::parse_json_lines(bytes, ctx, falco_line)
 }
 
 /// True when a JSON line looks like a Falco alert (for format sniffing).

@@ -11,6 +11,17 @@ use vigil_model::{Event, EventBody};
 /// Parses agent JSON lines. Lines without `id` get `vigil-<xxh3-128 of the line>`; lines without
 /// `source` are the agent's. Bad lines are skipped with a reason; the others are kept.
 pub fn parse_host_bytes(bytes: &[u8], ctx: &FileContext) -> ParseOutcome {
+    parse_json_lines(bytes, ctx, host_line)
+}
+
+/// The loop every line-oriented host format shares (agent lines, Falco alerts): a leading BOM
+/// is dropped, an empty file is one skip, and each line becomes an event or a skip that names
+/// its line number.
+pub(crate) fn parse_json_lines(
+    bytes: &[u8],
+    ctx: &FileContext,
+    mut parse_line: impl FnMut(&[u8], usize) -> Result<Event, (SkipReason, String)>,
+) -> ParseOutcome {
     let mut out = ParseOutcome::default();
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if body.trim_ascii().is_empty() {
@@ -26,7 +37,7 @@ pub fn parse_host_bytes(bytes: &[u8], ctx: &FileContext) -> ParseOutcome {
     }
     for (n, line) in crate::split::lines(body) {
         out.records += 1;
-        match host_line(line, ctx.max_record_bytes) {
+        match parse_line(line, ctx.max_record_bytes) {
             Ok(ev) => out.events.push(ev),
             Err((reason, detail)) => out.skips.push(Skip::new(
                 reason,
