@@ -2,9 +2,10 @@
 # Measures the agent's overhead under a process-start storm: CPU time of the agent per 10k
 # events and its peak memory (VmHWM), while a loop spawns /bin/true as fast as it can.
 #
-#   sudo crates/vigil-agent/scripts/measure-overhead.sh [AGENT_BINARY] [SECONDS] [SPAWNERS]
+#   sudo [COLLECTOR=ebpf|fallback] crates/vigil-agent/scripts/measure-overhead.sh [AGENT_BINARY] [SECONDS] [SPAWNERS]
 #
-# AGENT_BINARY defaults to a release build in $CARGO_TARGET_DIR (or ./target). Needs root.
+# AGENT_BINARY defaults to a release build in $CARGO_TARGET_DIR (or ./target). COLLECTOR picks
+# the collection path (default auto: eBPF when it loads). Needs root.
 set -euo pipefail
 bin=${1:-${CARGO_TARGET_DIR:-target}/release/vigil-agent}
 secs=${2:-10}
@@ -12,7 +13,7 @@ spawners=${3:-3}
 work=$(mktemp -d)
 trap 'kill -TERM "${agent:-0}" 2>/dev/null; rm -rf "$work"' EXIT
 ${AGENT_WRAPPER:-} "$bin" --output "$work/events.jsonl" --spool-dir "$work/spool" --stats-file "$work/stats.json" \
-  --host-id bench 2>"$work/agent.log" &
+  --host-id bench --collector "${COLLECTOR:-auto}" 2>"$work/agent.log" &
 agent=$!
 sleep 1
 tick=$(getconf CLK_TCK)
@@ -44,4 +45,5 @@ awk -v c0="$cpu0" -v c1="$cpu1" -v t="$tick" -v ev="$events" -v st="$starts" -v 
   printf "agent memory: peak RSS %.1f MiB, RSS at end %.1f MiB\n", hwm / 1024, rss / 1024;
   printf "starts without exe/argv (exited before /proc was read): %d (%.1f%%)\n", partial, 100 * partial / (st ? st : 1);
 }'
-echo "agent counters: $(cat "$work/stats.json" | tr -d ' \n')"
+grep -m1 'collecting with' "$work/agent.log" || true
+echo "agent counters: $(tr -d ' \n' <"$work/stats.json")"

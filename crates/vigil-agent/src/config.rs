@@ -61,12 +61,30 @@ pub struct AgentArgs {
     /// sooner, so short-lived processes are read before they exit).
     #[arg(long, default_value_t = -15, allow_hyphen_values = true)]
     pub exec_nice: i32,
+    /// How to collect: `auto` loads the eBPF programs and falls back to the process connector,
+    /// /proc and fanotify when they cannot load; `ebpf` fails instead; `fallback` never tries eBPF.
+    #[arg(long, env = "VIGIL_AGENT_COLLECTOR", default_value = "auto", value_parser = ["auto", "ebpf", "fallback"])]
+    pub collector: String,
+    /// Also report forks (`process_fork` events), not only execs.
+    #[arg(long)]
+    pub forks: bool,
     /// Stop after this many seconds (default: run until SIGTERM or SIGINT).
     #[arg(long)]
     pub duration_secs: Option<u64>,
     /// On stop, keep trying to deliver the spool for this many seconds.
     #[arg(long, default_value_t = 5)]
     pub drain_secs: u64,
+}
+
+/// Which collection path the agent uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collector {
+    /// eBPF when it loads, else the fallback.
+    Auto,
+    /// eBPF or nothing.
+    Ebpf,
+    /// Never eBPF: process connector, /proc polling, fanotify.
+    Fallback,
 }
 
 /// Where batches go.
@@ -98,6 +116,8 @@ pub struct AgentConfig {
     pub stats_file: Option<PathBuf>,
     pub drain_timeout: Duration,
     pub exec_nice: i32,
+    pub collector: Collector,
+    pub forks: bool,
 }
 
 impl AgentArgs {
@@ -167,6 +187,13 @@ impl AgentArgs {
             stats_file: self.stats_file.clone(),
             drain_timeout: Duration::from_secs(self.drain_secs),
             exec_nice: self.exec_nice.clamp(-20, 19),
+            collector: match self.collector.as_str() {
+                "auto" => Collector::Auto,
+                "ebpf" => Collector::Ebpf,
+                "fallback" => Collector::Fallback,
+                other => return Err(format!("--collector `{other}`: use auto, ebpf or fallback")),
+            },
+            forks: self.forks,
         })
     }
 

@@ -3,17 +3,25 @@
 //! in batches to the Vigil server or a file, through an on-disk spool that loses nothing while
 //! the server is away.
 //!
-//! Collection without eBPF: the netlink process connector (fork/exec/exit/uid machine-wide)
-//! with `/proc/PID` read at exec, `/proc/net/tcp{,6}` polled for sockets, fanotify for
-//! sensitive files, the syslog auth log for logins. [`COLLECTION_PATH`] names it; each source's
-//! module says its limits.
+//! Two collection paths ([`CollectionPath`]), chosen at start:
+//! - **eBPF** ([`ebpf`]): C tracepoint programs loaded with aya report execs, forks, exits, uid
+//!   changes, TCP connect/accept/listen and opens of watched files from the kernel.
+//! - **fallback**, when eBPF cannot load (no BPF object in the build, no permission, an old
+//!   kernel) or `--collector fallback`: the netlink process connector (fork/exec/exit/uid
+//!   machine-wide) with `/proc/PID` read at exec, `/proc/net/tcp{,6}` polled for sockets,
+//!   fanotify for sensitive files.
+//!
+//! Both produce the same events. Logins come from the syslog auth log on either path. Each
+//! source's module says its limits.
 //!
 //! Threads: one per source, one shipper. Sources never block: they hand events to a bounded
 //! queue, and whatever does not fit is counted as lost coverage ([`StatsSnapshot`]).
 
 pub mod clock;
 pub mod config;
+pub mod ebpf;
 pub mod emit;
+pub mod lost;
 pub mod procfs;
 pub mod proctable;
 pub mod ship;
@@ -21,7 +29,7 @@ pub mod sources;
 pub mod stats;
 pub mod users;
 
-pub use config::{AgentArgs, AgentConfig, Destination};
+pub use config::{AgentArgs, AgentConfig, Collector, Destination};
 pub use stats::{Stats, StatsSnapshot};
 
 use crate::proctable::ProcTable;
@@ -33,8 +41,25 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// What this build collects with.
-pub const COLLECTION_PATH: &str = "netlink process connector + procfs + fanotify (no eBPF)";
+/// What the fallback path collects with.
+pub const FALLBACK_SOURCES: &str = "netlink process connector + procfs + fanotify, no eBPF";
+
+/// The collection path a running agent uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollectionPath {
+    Ebpf,
+    Fallback,
+}
+
+impl CollectionPath {
+    /// `ebpf` or `fallback`, as the agent prints it at start.
+    pub fn name(self) -> &'static str {
+        match self {
+            CollectionPath::Ebpf => "ebpf",
+            CollectionPath::Fallback => "fallback",
+        }
+    }
+}
 
 /// Processes remembered at once (live plus recently exited).
 const PROC_TABLE_CAPACITY: usize = 200_000;
@@ -49,6 +74,10 @@ pub struct Agent {
     /// with why.
     pub started: Vec<&'static str>,
     pub failed: Vec<(&'static str, String)>,
+    /// The path the process, network and file events come from.
+    pub path: CollectionPath,
+    /// Why eBPF is not in use (on the fallback path), or the optional tracepoints it skipped.
+    pub path_note: Option<String>,
 }
 
 impl Agent {
@@ -74,51 +103,74 @@ impl Agent {
         let mut failed = Vec::new();
         let mut sources = Vec::new();
 
-        if config.process {
-            match sources::exec::open() {
-                Ok(conn) => {
-                    let src = sources::exec::ExecSource {
-                        proc_root: proc_root.clone(),
-                        passwd: "/etc/passwd".into(),
-                        table: table.clone(),
-                        emitter: emitter.clone(),
-                        clock,
-                        nice: config.exec_nice,
-                    };
-                    src.snapshot();
-                    let stop = stop.clone();
-                    sources.push(spawn("vigil-exec", move || src.run(conn, stop))?);
-                    started.push("process");
-                }
-                Err(e) => failed.push(("process", e)),
-            }
-        }
-        if config.network {
-            let src = sources::net::NetSource {
-                proc_root: proc_root.clone(),
-                table: table.clone(),
-                emitter: emitter.clone(),
-                interval: config.net_poll,
+        let mut path = CollectionPath::Fallback;
+        let mut path_note = None;
+        let wants_kernel = config.process || config.network || config.files;
+        if wants_kernel && config.collector != Collector::Fallback {
+            let want = ebpf::collector::Want {
+                process: config.process,
+                network: config.network,
+                files: config.files && !config.watch_files.is_empty(),
+                forks: config.forks,
             };
-            let stop = stop.clone();
-            sources.push(spawn("vigil-net", move || src.run(stop))?);
-            started.push("network");
-        }
-        if config.files && !config.watch_files.is_empty() {
-            match sources::files::open() {
-                Ok(fan) => {
-                    let src = sources::files::FileSource {
-                        paths: config.watch_files.clone(),
-                        proc_root: proc_root.clone(),
-                        table: table.clone(),
-                        emitter: emitter.clone(),
-                    };
+            match ebpf::open(want, &config.watch_files) {
+                Ok(probes) => {
+                    snapshot(&proc_root, &table);
+                    if want.network {
+                        sources::net::NetSource {
+                            proc_root: proc_root.clone(),
+                            table: table.clone(),
+                            emitter: emitter.clone(),
+                            interval: config.net_poll,
+                        }
+                        .poll_once();
+                    }
+                    if !probes.skipped.is_empty() {
+                        path_note = Some(format!("skipped: {}", probes.skipped.join("; ")));
+                    }
+                    let collector = ebpf::collector::Collector::new(
+                        proc_root.clone(),
+                        users::Users::new("/etc/passwd".into()),
+                        table.clone(),
+                        emitter.clone(),
+                        clock,
+                        ebpf::watched_set(&config.watch_files),
+                        want,
+                    );
                     let stop = stop.clone();
-                    sources.push(spawn("vigil-files", move || src.run(fan, stop))?);
-                    started.push("files");
+                    sources.push(spawn("vigil-ebpf", move || probes.run(collector, stop))?);
+                    for (on, name) in [
+                        (want.process, "process"),
+                        (want.network, "network"),
+                        (want.files, "files"),
+                    ] {
+                        if on {
+                            started.push(name);
+                        }
+                    }
+                    path = CollectionPath::Ebpf;
                 }
-                Err(e) => failed.push(("files", e)),
+                Err(e) if config.collector == Collector::Ebpf => {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(format!("eBPF collection could not start: {e}"));
+                }
+                Err(e) => path_note = Some(e),
             }
+        }
+        if path == CollectionPath::Fallback {
+            start_fallback(
+                &config,
+                &FallbackParts {
+                    proc_root: proc_root.clone(),
+                    table: table.clone(),
+                    emitter: emitter.clone(),
+                    clock,
+                    stop: stop.clone(),
+                },
+                &mut sources,
+                &mut started,
+                &mut failed,
+            )?;
         }
         if config.logins {
             let src = sources::logins::LoginSource {
@@ -156,6 +208,8 @@ impl Agent {
             stats,
             started,
             failed,
+            path,
+            path_note,
         })
     }
 
@@ -182,6 +236,84 @@ impl Agent {
     }
 }
 
+/// What the fallback sources share.
+struct FallbackParts {
+    proc_root: procfs::ProcRoot,
+    table: Arc<Mutex<ProcTable>>,
+    emitter: emit::Emitter,
+    clock: clock::Clock,
+    stop: Arc<AtomicBool>,
+}
+
+/// Starts the fallback sources: process connector, socket-table polling, fanotify.
+fn start_fallback(
+    config: &AgentConfig,
+    parts: &FallbackParts,
+    sources: &mut Vec<JoinHandle<()>>,
+    started: &mut Vec<&'static str>,
+    failed: &mut Vec<(&'static str, String)>,
+) -> Result<(), String> {
+    if config.process {
+        match sources::exec::open() {
+            Ok(conn) => {
+                let src = sources::exec::ExecSource {
+                    proc_root: parts.proc_root.clone(),
+                    passwd: "/etc/passwd".into(),
+                    table: parts.table.clone(),
+                    emitter: parts.emitter.clone(),
+                    clock: parts.clock,
+                    nice: config.exec_nice,
+                    forks: config.forks,
+                };
+                snapshot(&parts.proc_root, &parts.table);
+                let stop = parts.stop.clone();
+                sources.push(spawn("vigil-exec", move || src.run(conn, stop))?);
+                started.push("process");
+            }
+            Err(e) => failed.push(("process", e)),
+        }
+    }
+    if config.network {
+        let src = sources::net::NetSource {
+            proc_root: parts.proc_root.clone(),
+            table: parts.table.clone(),
+            emitter: parts.emitter.clone(),
+            interval: config.net_poll,
+        };
+        let stop = parts.stop.clone();
+        sources.push(spawn("vigil-net", move || src.run(stop))?);
+        started.push("network");
+    }
+    if config.files && !config.watch_files.is_empty() {
+        match sources::files::open() {
+            Ok(fan) => {
+                let src = sources::files::FileSource {
+                    paths: config.watch_files.clone(),
+                    proc_root: parts.proc_root.clone(),
+                    table: parts.table.clone(),
+                    emitter: parts.emitter.clone(),
+                };
+                let stop = parts.stop.clone();
+                sources.push(spawn("vigil-files", move || src.run(fan, stop))?);
+                started.push("files");
+            }
+            Err(e) => failed.push(("files", e)),
+        }
+    }
+    Ok(())
+}
+
+/// Fills the table with the processes alive now, so their children and sockets resolve.
+pub fn snapshot(proc_root: &procfs::ProcRoot, table: &Mutex<ProcTable>) {
+    let now = clock::now();
+    let mut t = sources::exec::lock(table);
+    for pid in proc_root.pids() {
+        if let Some(p) = proc_root.process(pid, now) {
+            t.insert(pid, proctable::Entry::of(&p));
+        }
+    }
+}
+
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>, String> {
     std::thread::Builder::new()
         .name(name.into())
@@ -203,10 +335,21 @@ pub fn run_until_signal(
     mask.thread_block()
         .map_err(|e| format!("signal mask: {e}"))?;
     let agent = Agent::start(config)?;
+    let how = match agent.path {
+        CollectionPath::Ebpf => "tracepoints loaded with aya".to_string(),
+        CollectionPath::Fallback => FALLBACK_SOURCES.to_string(),
+    };
     eprintln!(
-        "vigil-agent: collecting with {COLLECTION_PATH}; sources: {}",
+        "vigil-agent: collecting with {} ({how}); sources: {}",
+        agent.path.name(),
         agent.started.join(", ")
     );
+    if let Some(note) = &agent.path_note {
+        match agent.path {
+            CollectionPath::Ebpf => eprintln!("vigil-agent: ebpf: {note}"),
+            CollectionPath::Fallback => eprintln!("vigil-agent: not using eBPF: {note}"),
+        }
+    }
     for (s, e) in &agent.failed {
         eprintln!("vigil-agent: source {s} is off: {e}");
     }

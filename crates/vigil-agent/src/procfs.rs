@@ -76,6 +76,8 @@ impl ProcRoot {
             start_time: Some(start_time),
             stdin,
             stdout,
+            // The caller knows the parent from its process table.
+            parent_exe: None,
         })
     }
 

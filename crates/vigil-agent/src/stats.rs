@@ -25,6 +25,10 @@ pub struct Stats {
     /// Processes that exited before `/proc` could be read at exec: their start event carries
     /// only what the kernel message and the parent gave.
     pub exec_partial: AtomicU64,
+    /// eBPF records the kernel could not put in the ring buffer (it was full).
+    pub lost_ebpf_buffer: AtomicU64,
+    /// eBPF records that did not decode (never expected; counted, not trusted).
+    pub ebpf_bad_records: AtomicU64,
 }
 
 impl Stats {
@@ -46,6 +50,8 @@ impl Stats {
             kernel_overruns: g(&self.kernel_overruns),
             file_overflows: g(&self.file_overflows),
             exec_partial: g(&self.exec_partial),
+            lost_ebpf_buffer: g(&self.lost_ebpf_buffer),
+            ebpf_bad_records: g(&self.ebpf_bad_records),
             cpu_ms: usage.0,
             rss_kib: usage.1,
         }
@@ -65,6 +71,8 @@ pub struct StatsSnapshot {
     pub kernel_overruns: u64,
     pub file_overflows: u64,
     pub exec_partial: u64,
+    pub lost_ebpf_buffer: u64,
+    pub ebpf_bad_records: u64,
     /// CPU time the agent has used (user + system), in milliseconds.
     pub cpu_ms: u64,
     /// The agent's resident memory, in KiB.
@@ -72,9 +80,9 @@ pub struct StatsSnapshot {
 }
 
 impl StatsSnapshot {
-    /// Events known lost (queue or spool); kernel and fanotify overruns are counted apart
-    /// because their size is unknown.
+    /// Events known lost (queue, spool, eBPF ring buffer); netlink and fanotify overruns are
+    /// counted apart because their size is unknown.
     pub fn events_lost(&self) -> u64 {
-        self.lost_queue_full + self.lost_spool_full + self.lost_spool_error
+        self.lost_queue_full + self.lost_spool_full + self.lost_spool_error + self.lost_ebpf_buffer
     }
 }

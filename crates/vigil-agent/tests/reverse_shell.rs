@@ -1,6 +1,7 @@
-//! The agent (fallback path: process connector + procfs + fanotify) sees a real reverse shell:
-//! the process tree, the shell's stdin/stdout on a socket, the connection's 5-tuple, the
-//! discovery commands, and the read of a planted credentials file.
+//! The agent sees a real reverse shell on both collection paths (eBPF tracepoints; the
+//! fallback's process connector + procfs + fanotify): the process tree, the shell's
+//! stdin/stdout on a socket, the connection's 5-tuple, the discovery commands, and the read of
+//! a planted credentials file.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -14,10 +15,25 @@ use vigil_model::host::{Direction, FdKind, FileAccessKind};
 use vigil_model::{EventSource, HostEventKind};
 
 #[test]
-fn reverse_shell_discovery_and_credential_read() {
+fn reverse_shell_on_the_ebpf_path() {
     if !common::is_root() {
         return;
     }
+    if !common::collectors().contains(&"ebpf") {
+        return;
+    }
+    reverse_shell_discovery_and_credential_read("ebpf");
+}
+
+#[test]
+fn reverse_shell_on_the_fallback_path() {
+    if !common::is_root() {
+        return;
+    }
+    reverse_shell_discovery_and_credential_read("fallback");
+}
+
+fn reverse_shell_discovery_and_credential_read(collector: &str) {
     let dir = tempfile::tempdir().unwrap();
     let creds_dir = dir.path().join("home/.aws");
     std::fs::create_dir_all(&creds_dir).unwrap();
@@ -43,6 +59,8 @@ fn reverse_shell_discovery_and_credential_read() {
         "100",
         "--net-poll-ms",
         "100",
+        "--collector",
+        collector,
     ]);
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -81,10 +99,7 @@ fn reverse_shell_discovery_and_credential_read() {
     shell.wait().unwrap();
     std::thread::sleep(Duration::from_millis(500));
     let log = agent.stop();
-    assert!(
-        log.contains("no eBPF"),
-        "the agent says which path ran: {log}"
-    );
+    common::assert_path(&log, collector);
 
     let events = common::read_events(&out);
     assert!(
@@ -112,16 +127,29 @@ fn reverse_shell_discovery_and_credential_read() {
     assert_eq!(shell_proc.stdin, Some(FdKind::Socket));
     assert_eq!(shell_proc.stdout, Some(FdKind::Socket));
     assert!(shell_proc.exe.ends_with("/bash"));
+    assert!(
+        shell_proc
+            .parent_exe
+            .as_deref()
+            .unwrap_or("")
+            .ends_with("/bash"),
+        "parent program: {shell_proc:?}"
+    );
     assert_eq!(shell_proc.euid, 0);
     assert!(shell_proc.pid_ns.is_some() && shell_proc.mnt_ns.is_some());
-    // Discovery commands are children of the interactive shell.
+    // Discovery commands are children of the interactive shell. (The agent sees the whole
+    // machine, other tests' shells included, so the parent picks this test's ones.)
     for cmd in ["whoami", "id", "uname"] {
         let p = starts
             .iter()
-            .find(|p| p.argv.first().map(String::as_str) == Some(cmd))
-            .unwrap_or_else(|| panic!("{cmd} start"));
-        assert_eq!(p.ppid, shell_proc.pid, "{cmd} runs under the reverse shell");
+            .find(|p| p.argv.first().map(String::as_str) == Some(cmd) && p.ppid == shell_proc.pid)
+            .unwrap_or_else(|| panic!("{cmd} start under the reverse shell {}", shell_proc.pid));
         assert!(p.exe.ends_with(cmd), "{cmd}: exe {}", p.exe);
+        assert_eq!(
+            p.parent_exe,
+            Some(shell_proc.exe.clone()),
+            "{cmd}: parent program"
+        );
     }
     // The connection: the shell's connect to the listener, with the 5-tuple.
     let connect = events

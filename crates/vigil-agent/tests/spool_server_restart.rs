@@ -133,10 +133,22 @@ fn run_marker(tag: &str) -> u32 {
 }
 
 #[test]
-fn server_killed_and_restarted_loses_nothing() {
+fn server_killed_and_restarted_loses_nothing_on_the_ebpf_path() {
+    if !common::is_root() || !common::collectors().contains(&"ebpf") {
+        return;
+    }
+    server_killed_and_restarted_loses_nothing("ebpf");
+}
+
+#[test]
+fn server_killed_and_restarted_loses_nothing_on_the_fallback_path() {
     if !common::is_root() {
         return;
     }
+    server_killed_and_restarted_loses_nothing("fallback");
+}
+
+fn server_killed_and_restarted_loses_nothing(collector: &str) {
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
@@ -165,6 +177,8 @@ fn server_killed_and_restarted_loses_nothing() {
         "100",
         "--drain-secs",
         "20",
+        "--collector",
+        collector,
     ]);
     let mut pids = Vec::new();
     for i in 0..20 {
@@ -214,8 +228,9 @@ fn server_killed_and_restarted_loses_nothing() {
             "spool never drained ({left} batches left)"
         );
     }
-    agent.stop();
+    let log = agent.stop();
     server.kill();
+    common::assert_path(&log, collector);
 
     let st = state.lock().unwrap();
     assert_eq!(st.unauthorized, 0);
@@ -246,6 +261,17 @@ fn server_killed_and_restarted_loses_nothing() {
     for pid in &pids {
         assert!(started.contains(pid), "start of {pid} lost");
         assert!(exited.contains(pid), "exit of {pid} lost");
+    }
+    if collector == "ebpf" {
+        // The kernel hands over argv at exec: no short-lived marker loses its arguments.
+        let starts = common::starts(&events);
+        for pid in &pids {
+            let p = starts.iter().find(|p| p.pid == *pid).unwrap();
+            assert!(
+                p.argv.len() == 2 && p.argv[1].starts_with("marker-") && p.exe.ends_with("/echo"),
+                "{p:?}"
+            );
+        }
     }
     // The agent's own count agrees: everything observed was shipped, nothing lost.
     let stats: serde_json::Value =

@@ -85,6 +85,7 @@ impl HostCtx<'_> {
             start_time: Some(t),
             stdin: Some(FdKind::Null),
             stdout: Some(FdKind::Null),
+            parent_exe: None,
         }
     }
 

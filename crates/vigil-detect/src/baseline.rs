@@ -21,6 +21,9 @@ pub enum ProfileKind {
     Principal,
     Role,
     Account,
+    /// An application on a host (container image, or the executable of a service's root
+    /// process): see [`crate::host::apps`].
+    Application,
 }
 
 impl ProfileKind {
@@ -30,6 +33,7 @@ impl ProfileKind {
             ProfileKind::Principal => "principal",
             ProfileKind::Role => "role",
             ProfileKind::Account => "account",
+            ProfileKind::Application => "application",
         }
     }
 }
@@ -70,7 +74,7 @@ pub struct ValueSet {
 
 impl ValueSet {
     /// Learns `h`; returns whether it was new.
-    fn learn(&mut self, h: u64, cap: usize) -> bool {
+    pub(crate) fn learn(&mut self, h: u64, cap: usize) -> bool {
         if self.values.contains(&h) {
             return false;
         }
@@ -90,8 +94,13 @@ impl ValueSet {
         self.values.is_empty()
     }
 
-    fn contains(&self, h: u64) -> bool {
+    pub(crate) fn contains(&self, h: u64) -> bool {
         self.values.contains(&h)
+    }
+
+    /// Values refused because the set was full.
+    pub fn overflow(&self) -> u32 {
+        self.overflow
     }
 }
 

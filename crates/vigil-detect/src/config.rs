@@ -35,6 +35,11 @@ pub struct DetectConfig {
     pub cryptomining_min_instances: u32,
     /// S3 object reads within an hour after discovery that look like mass collection.
     pub mass_read_min_objects: u32,
+    /// Most values kept per dimension (binaries, children, destinations, listening ports) of
+    /// one application's host baseline.
+    pub max_app_values: usize,
+    /// Most applications baselined per host; later ones are not baselined.
+    pub max_apps_per_host: usize,
 }
 
 impl Default for DetectConfig {
@@ -53,6 +58,8 @@ impl Default for DetectConfig {
             ransomware_min_objects: 100,
             cryptomining_min_instances: 5,
             mass_read_min_objects: 500,
+            max_app_values: 256,
+            max_apps_per_host: 128,
         }
     }
 }

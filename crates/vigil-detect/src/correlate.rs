@@ -57,6 +57,9 @@ pub struct CorrelationStats {
     /// Hits folded into an already open alert.
     pub grouped: u64,
     pub suppressed: u64,
+    /// Rule findings a rule-scoped suppression dropped before correlation.
+    #[serde(default)]
+    pub suppressed_findings: u64,
     /// Incidents that closed without becoming an alert.
     pub quiet_incidents: u64,
 }
@@ -140,6 +143,17 @@ impl Correlator {
                 finding.entities.push(e.clone());
             }
         }
+        // 0. A rule a person declared noise for this scope is not evidence.
+        if finding.kind == AlertKind::Rule
+            && let Some(s) = suppressions
+                .iter_mut()
+                .find(|s| s.covers_finding(&finding, now))
+        {
+            let id = alert_id(&[chain.root, &finding.key]);
+            s.record(&id, now);
+            self.stats.suppressed_findings += 1;
+            return;
+        }
         // 1. A finding strong enough alone is an alert, grouped with its recent repeats.
         let mut id = None;
         if finding.standalone {
@@ -152,7 +166,7 @@ impl Correlator {
         if let Some(inc) = self.incidents.get(&root)
             && finding.first_seen.as_millis() > inc.last.as_millis() + config.incident_window_ms
         {
-            self.close(root);
+            self.close(root, suppressions);
         }
         let inc = self.incidents.entry(root).or_insert_with(|| {
             self.stats.incidents += 1;
@@ -243,8 +257,9 @@ impl Correlator {
             alert_id(&[root, &f.key, &f.first_seen.as_millis().to_string()]),
         );
         if let Some(s) = suppressions.iter_mut().find(|s| s.covers(&alert, now)) {
-            s.hits += 1;
-            self.stats.suppressed += 1;
+            if s.record(&alert.id, now) {
+                self.stats.suppressed += 1;
+            }
             return None;
         }
         self.stats.standalone_alerts += 1;
@@ -254,18 +269,23 @@ impl Correlator {
         Some(id)
     }
 
-    fn close(&mut self, root: u64) {
+    fn close(&mut self, root: u64, suppressions: &mut [Suppression]) {
         if let Some(inc) = self.incidents.remove(&root) {
             if inc.composite_id.is_none() {
                 self.stats.quiet_incidents += 1;
             } else if self.dirty.remove(&root) {
-                self.emit(&inc, &mut []);
+                self.emit(&inc, suppressions);
             }
         }
     }
 
     /// Closes incidents and alert groups that have gone quiet.
-    pub fn sweep(&mut self, now: Timestamp, config: &DetectConfig) {
+    pub fn sweep(
+        &mut self,
+        now: Timestamp,
+        config: &DetectConfig,
+        suppressions: &mut [Suppression],
+    ) {
         let t = now.as_millis();
         let stale: Vec<u64> = self
             .incidents
@@ -274,7 +294,7 @@ impl Correlator {
             .map(|(k, _)| *k)
             .collect();
         for k in stale {
-            self.close(k);
+            self.close(k, suppressions);
         }
         self.groups
             .retain(|_, g| t - g.last.as_millis() <= config.group_idle_ms);
@@ -302,8 +322,9 @@ impl Correlator {
             .iter_mut()
             .find(|s| s.covers(&composite, composite.last_seen))
         {
-            s.hits += 1;
-            self.stats.suppressed += 1;
+            if s.record(id, composite.last_seen) {
+                self.stats.suppressed += 1;
+            }
             return;
         }
         for (f, cid) in inc.findings.iter().zip(&inc.finding_ids) {
@@ -391,6 +412,7 @@ fn finding_alert(f: &Finding, id: String) -> Alert {
         children: Vec::new(),
         status: AlertStatus::New,
         score: (f.weight * 100.0).round(),
+        related: Vec::new(),
     }
 }
 
@@ -477,6 +499,7 @@ fn composite_alert(inc: &Incident, id: &str, kind: &str) -> Alert {
         children: inc.finding_ids.clone(),
         status: AlertStatus::New,
         score: score(inc),
+        related: Vec::new(),
     }
 }
 

@@ -63,6 +63,13 @@ pub struct EngineStats {
     pub baseline_bytes_per_identity: usize,
     pub baseline_bytes_max: usize,
     pub saturated_identities: usize,
+    /// Per-application host baselines (host, application), their memory and how many hit a cap.
+    pub app_baselines: usize,
+    pub app_baseline_bytes: usize,
+    pub app_baseline_bytes_max: usize,
+    pub saturated_apps: usize,
+    /// Applications not baselined because their host was at `max_apps_per_host`.
+    pub apps_refused: u64,
 }
 
 /// One baseline, as reported.
@@ -77,8 +84,21 @@ pub struct ProfileReport {
     pub apis: usize,
     pub networks: usize,
     pub user_agents: usize,
+    /// Application baselines only (`kind: application`, name `host application`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub binaries: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub children: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub destinations: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub listen_ports: usize,
     pub bytes: usize,
     pub saturated: bool,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 pub struct Engine {
@@ -169,6 +189,14 @@ impl Engine {
         &self.suppressions
     }
 
+    /// Replaces the suppressions with the list a person manages (added, accepted, removed
+    /// outside the engine), keeping the hit counts of those that stay. Unlike
+    /// [`Engine::add_suppression`] it does not re-check expiries: an expired one simply stops
+    /// applying.
+    pub fn set_suppressions(&mut self, list: Vec<Suppression>) {
+        crate::suppress::reconcile(&mut self.suppressions, list);
+    }
+
     /// Alerts raised or changed since the last call (each id once, latest version).
     pub fn take_alerts(&mut self) -> Vec<Alert> {
         self.correlator.take(&self.config, &mut self.suppressions)
@@ -177,7 +205,8 @@ impl Engine {
     /// Closes every quiet incident as of `now` (call at the end of a batch).
     pub fn flush(&mut self) {
         if let Some(now) = self.now {
-            self.correlator.sweep(now, &self.config);
+            self.correlator
+                .sweep(now, &self.config, &mut self.suppressions);
         }
     }
 
@@ -189,6 +218,11 @@ impl Engine {
             .map(|p| p.memory_bytes())
             .collect();
         let total: usize = bytes.iter().sum();
+        let app_bytes: Vec<usize> = self
+            .hosts
+            .app_baselines()
+            .map(|(_, a)| a.memory_bytes())
+            .collect();
         EngineStats {
             counters: self.counters.clone(),
             correlation: self.correlator.stats.clone(),
@@ -201,10 +235,19 @@ impl Engine {
             baseline_bytes_per_identity: total.checked_div(n).unwrap_or(0),
             baseline_bytes_max: bytes.iter().copied().max().unwrap_or(0),
             saturated_identities: self.baselines.profiles().filter(|p| p.saturated()).count(),
+            app_baselines: app_bytes.len(),
+            app_baseline_bytes: app_bytes.iter().sum(),
+            app_baseline_bytes_max: app_bytes.iter().copied().max().unwrap_or(0),
+            saturated_apps: self
+                .hosts
+                .app_baselines()
+                .filter(|(_, a)| a.saturated())
+                .count(),
+            apps_refused: self.hosts.apps_refused(),
         }
     }
 
-    /// Every baseline with its size, largest first.
+    /// Every baseline (identities, and applications on hosts) with its size, largest first.
     pub fn baseline_report(&self) -> Vec<ProfileReport> {
         let mut out: Vec<ProfileReport> = self
             .baselines
@@ -219,10 +262,31 @@ impl Engine {
                 apis: p.apis.len(),
                 networks: p.networks.len(),
                 user_agents: p.user_agents.len(),
+                binaries: 0,
+                children: 0,
+                destinations: 0,
+                listen_ports: 0,
                 bytes: p.memory_bytes(),
                 saturated: p.saturated(),
             })
             .collect();
+        out.extend(self.hosts.app_baselines().map(|(host, a)| ProfileReport {
+            kind: ProfileKind::Application,
+            name: format!("{host} {}", a.name),
+            first_seen: a.first_seen,
+            events: a.events,
+            regions: 0,
+            services: 0,
+            apis: 0,
+            networks: 0,
+            user_agents: 0,
+            binaries: a.binaries.len(),
+            children: a.children.len(),
+            destinations: a.destinations.len(),
+            listen_ports: a.listen_ports.len(),
+            bytes: a.memory_bytes(),
+            saturated: a.saturated(),
+        }));
         out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.name.cmp(&b.name)));
         out
     }
@@ -236,7 +300,8 @@ impl Engine {
         };
         self.now = Some(now);
         if now.as_millis() >= self.next_sweep {
-            self.correlator.sweep(now, &self.config);
+            self.correlator
+                .sweep(now, &self.config, &mut self.suppressions);
             self.rates.sweep(now);
             self.next_sweep = now.as_millis() + 10 * 60 * 1000;
         }
@@ -368,9 +433,7 @@ impl Engine {
     /// the event onto the open incident's timeline when it belongs to the suspicious tree.
     fn process_host(&mut self, event: &Event, h: &HostEvent, now: Timestamp) {
         let mut findings: Vec<Finding> = Vec::new();
-        let in_tree = self
-            .hosts
-            .observe(event, h, self.config.incident_window_ms, &mut findings);
+        let in_tree = self.hosts.observe(event, h, &self.config, &mut findings);
         self.hits.clear();
         self.rules.match_event(event, &mut self.hits);
         self.counters.rule_hits += self.hits.len() as u64;
@@ -611,6 +674,8 @@ fn novelty_findings(
                 EntityRef::new(EntityKind::Principal, &n.name)
             }
             ProfileKind::Account => EntityRef::new(EntityKind::Account, &n.name),
+            // Application baselines live with the hosts and raise their own findings.
+            ProfileKind::Application => EntityRef::new(EntityKind::Image, &n.name),
         };
         let ev = evidence();
         out.push(Finding {

@@ -21,11 +21,16 @@
 //!
 //! A host event (agent, Falco, auditd) goes to [`host`]: the host's process table, the host
 //! detectors (escape, privilege escalation, discovery, credential access, reverse shell,
-//! download-and-execute, miners) and the rules; its findings sit on the chain `host:<id>`,
-//! where the correlator raises `compromised_host`.
+//! download-and-execute, miners), the per-application baselines ([`host::apps`]: new binary,
+//! child, outbound destination, listening port) and the rules; its findings sit on the chain
+//! `host:<id>`, where the correlator raises `compromised_host`.
+//!
+//! Settings come from [`DetectConfig`] (a `detect.toml` through [`DetectConfig::from_toml`]);
+//! suppressions ([`suppress`]) are set by the caller and counted by the engine.
 
 pub mod baseline;
 pub mod config;
+mod config_file;
 pub mod correlate;
 pub mod detectors;
 mod engine;
@@ -40,6 +45,7 @@ mod sts;
 pub mod suppress;
 
 pub use config::DetectConfig;
+pub use config_file::{ConfigError, parse_duration_ms};
 pub use engine::{Engine, EngineCounters, EngineState, EngineStats, ProfileReport};
 pub use finding::{Category, Finding};
 pub use identity::{Chain, Origin};

@@ -318,14 +318,15 @@ fn a_stolen_key_after_restore_makes_one_composite_and_suppression_holds_it_back(
         if suppress {
             engine
                 .add_suppression(Suppression {
-                    id: "s1".into(),
-                    reason: "red-team exercise".into(),
                     author: "lead".into(),
-                    created: Timestamp::from_millis(t0),
-                    expires: Timestamp::from_millis(t0 + DAY),
                     alert_type: Some("compromised_aws_keys".into()),
-                    entity: Some(EntityRef::new(EntityKind::AccessKey, key)),
-                    hits: 0,
+                    entities: vec![EntityRef::new(EntityKind::AccessKey, key)],
+                    ..Suppression::new(
+                        "s1",
+                        "red-team exercise",
+                        Timestamp::from_millis(t0),
+                        Timestamp::from_millis(t0 + DAY),
+                    )
                 })
                 .unwrap();
         }
@@ -367,14 +368,13 @@ fn a_stolen_key_after_restore_makes_one_composite_and_suppression_holds_it_back(
     let mut e2 = Engine::new(DetectConfig::default(), Box::new(NoRules));
     assert!(
         e2.add_suppression(Suppression {
-            id: "s2".into(),
-            reason: " ".into(),
-            author: String::new(),
-            created: Timestamp::from_millis(t0),
-            expires: Timestamp::from_millis(t0 + DAY),
             alert_type: Some("x".into()),
-            entity: None,
-            hits: 0,
+            ..Suppression::new(
+                "s2",
+                " ",
+                Timestamp::from_millis(t0),
+                Timestamp::from_millis(t0 + DAY),
+            )
         })
         .is_err()
     );

@@ -54,6 +54,7 @@ impl Host {
             start_time: None,
             stdin: Some(FdKind::Tty),
             stdout: Some(FdKind::Tty),
+            parent_exe: None,
         };
         self.start_proc(p.clone());
         p

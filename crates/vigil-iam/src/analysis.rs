@@ -8,9 +8,10 @@ use crate::context::RequestContext;
 use crate::credential_report::{CredentialReport, CredentialRow};
 use crate::effective::{self, BitSet, Effective, Grant};
 use crate::engine::Engine;
-use crate::escalation::{EscalationGraph, Node};
+use crate::escalation::{CheckTarget, EscalationGraph, Node};
 use crate::eval::{Decision, Outcome, Target};
-use crate::policy::{ActionSpec, Effect, PrincipalSpec, ResourceSpec};
+use crate::exclusion::CallExclusions;
+use crate::policy::{ActionSpec, Effect, Policy, PrincipalSpec, ResourceSpec};
 use crate::remediation::{self, Remediation, RemediationKind};
 use crate::report::*;
 use crate::risk::{self, Category, Risk};
@@ -81,6 +82,25 @@ impl<'a> Analysis<'a> {
         calls: &[ApiCall],
         opts: &Options,
     ) -> Analysis<'a> {
+        Analysis::run_excluding(
+            account,
+            credentials,
+            calls,
+            opts,
+            &CallExclusions::default(),
+        )
+    }
+
+    /// As [`Analysis::run`], with `excluded` calls (an attacker's, tied to open alerts) left
+    /// out of used vs granted, of the least-privilege policies and of the evidence for keeping
+    /// someone in a trust policy. They still count as activity and still name keys' owners.
+    pub fn run_excluding(
+        account: &'a Account,
+        credentials: Option<&CredentialReport>,
+        calls: &[ApiCall],
+        opts: &Options,
+        excluded: &CallExclusions,
+    ) -> Analysis<'a> {
         let catalog = Catalog::builtin();
         let now = opts.now.unwrap_or_else(|| {
             [
@@ -98,8 +118,14 @@ impl<'a> Analysis<'a> {
             .map(|p| effective::compute(&engine, catalog, p))
             .collect();
         let graph = EscalationGraph::build(&engine, catalog, &effective);
-        let usage =
-            (!calls.is_empty()).then(|| UsageIndex::build(catalog, calls, now, opts.window_days));
+        let usage = (!calls.is_empty()).then(|| {
+            UsageIndex::build(
+                catalog,
+                calls.iter().filter(|c| !excluded.excludes(c)),
+                now,
+                opts.window_days,
+            )
+        });
         let mut a = Analysis {
             engine,
             catalog,
@@ -116,6 +142,7 @@ impl<'a> Analysis<'a> {
                     calls: 0,
                     cloudtrail: !calls.is_empty(),
                     unmapped_calls: Vec::new(),
+                    excluded_calls: 0,
                 },
                 summary: Summary::default(),
                 identities: Vec::new(),
@@ -123,7 +150,13 @@ impl<'a> Analysis<'a> {
             },
         };
         if let Some(u) = &a.usage {
-            a.report.window.calls = u.calls_in_window;
+            let start = a.report.window.start;
+            let excluded_n = calls
+                .iter()
+                .filter(|c| c.time >= start && c.time <= now && excluded.excludes(c))
+                .count() as u64;
+            a.report.window.excluded_calls = excluded_n;
+            a.report.window.calls = u.calls_in_window + excluded_n;
             a.report.window.unmapped_calls = u.unmapped.iter().take(50).cloned().collect();
         }
         if let Some(c) = credentials {
@@ -136,7 +169,7 @@ impl<'a> Analysis<'a> {
                 });
             }
         }
-        a.build_identities(credentials, calls, opts);
+        a.build_identities(credentials, calls, opts, excluded);
         a
     }
 
@@ -171,6 +204,7 @@ impl<'a> Analysis<'a> {
         credentials: Option<&CredentialReport>,
         calls: &[ApiCall],
         opts: &Options,
+        excluded: &CallExclusions,
     ) {
         let acct = self.engine.account;
         let now = self.report.now;
@@ -184,13 +218,17 @@ impl<'a> Analysis<'a> {
                     .or_insert(c.principal_arn.as_str());
             }
         }
+        // The window's calls per principal: its own, and those open alerts tie to an attacker.
         let mut by_principal_calls: HashMap<&str, Vec<&ApiCall>> = HashMap::new();
+        let mut excluded_by_principal: HashMap<&str, Vec<&ApiCall>> = HashMap::new();
         let start = self.report.window.start;
         for c in calls.iter().filter(|c| c.time >= start && c.time <= now) {
-            by_principal_calls
-                .entry(c.principal_arn.as_str())
-                .or_default()
-                .push(c);
+            let map = if excluded.excludes(c) {
+                &mut excluded_by_principal
+            } else {
+                &mut by_principal_calls
+            };
+            map.entry(c.principal_arn.as_str()).or_default().push(c);
         }
         let mut out = Vec::with_capacity(acct.principals.len() + 1);
         let mut risky_creds: Vec<bool> = vec![false; acct.principals.len()];
@@ -316,7 +354,14 @@ impl<'a> Analysis<'a> {
             risks.extend(cred_risks.get(p).cloned().unwrap_or_default());
             let row = credentials.and_then(|c| c.row_for(&info.arn));
             let my_calls = by_principal_calls.get(info.arn.as_str());
-            let last_call = my_calls.and_then(|c| c.iter().map(|c| c.time).max());
+            let my_excluded = excluded_by_principal.get(info.arn.as_str());
+            // An attacker's use is still use of the identity.
+            let last_call = my_calls
+                .into_iter()
+                .chain(my_excluded)
+                .flatten()
+                .map(|c| c.time)
+                .max();
             let last_activity = [
                 row.and_then(CredentialRow::last_activity),
                 info.last_used,
@@ -419,6 +464,7 @@ impl<'a> Analysis<'a> {
                 score,
                 used_bits.as_ref(),
                 my_calls.map(Vec::as_slice).unwrap_or(&[]),
+                my_excluded.map(Vec::as_slice).unwrap_or(&[]),
                 &risky_creds,
                 &powers,
                 &by_principal_calls,
@@ -521,6 +567,7 @@ impl<'a> Analysis<'a> {
         score: u32,
         used: Option<&BitSet>,
         calls: &[&ApiCall],
+        excluded_calls: &[&ApiCall],
         risky_creds: &[bool],
         powers: &[u32],
         by_principal_calls: &HashMap<&str, Vec<&ApiCall>>,
@@ -540,7 +587,18 @@ impl<'a> Analysis<'a> {
             let used_n = used.iter().filter(|&i| eff.granted.contains(i)).count();
             if !calls.is_empty() && granted >= 10 && used_n * 2 <= granted {
                 let policy = remediation::least_privilege_policy(self.catalog, calls);
-                let replay = remediation::replay(&self.engine, self.catalog, p, &policy, calls);
+                let mut replay = remediation::replay(&self.engine, self.catalog, p, &policy, calls);
+                if !excluded_calls.is_empty() {
+                    let attacker =
+                        remediation::replay(&self.engine, self.catalog, p, &policy, excluded_calls);
+                    let denied: BTreeSet<&str> = attacker
+                        .predicted_denials
+                        .iter()
+                        .map(|d| d.event_id.as_str())
+                        .collect();
+                    replay.excluded_calls = attacker.calls;
+                    replay.excluded_calls_denied = denied.len() as u64;
+                }
                 let mut hyp = Effective {
                     granted: BitSet::new(self.catalog.len()),
                     conditional: BitSet::new(self.catalog.len()),
@@ -582,10 +640,18 @@ impl<'a> Analysis<'a> {
                     kind: RemediationKind::LeastPrivilegePolicy,
                     title: format!("Replace the policies of {} with a least-privilege policy", info.name),
                     detail: format!(
-                        "{used_n} of {granted} granted actions were used in the last {} days; the proposed policy allows only those. Replaying the window's {} calls against it predicts {} denials.",
+                        "{used_n} of {granted} granted actions were used in the last {} days; the proposed policy allows only those. Replaying the window's {} calls against it predicts {} denials.{}",
                         self.report.window.days,
                         replay.calls,
-                        replay.predicted_denials.len()
+                        replay.predicted_denials.len(),
+                        if replay.excluded_calls > 0 {
+                            format!(
+                                " {} calls tied to open alerts were left out; the policy denies {} of them.",
+                                replay.excluded_calls, replay.excluded_calls_denied
+                            )
+                        } else {
+                            String::new()
+                        }
                     ),
                     risk_reduction: score.saturating_sub(new_score),
                     removes,
@@ -779,6 +845,19 @@ impl<'a> Analysis<'a> {
         extra: &[(String, String)],
         complete: bool,
     ) -> Decision {
+        self.explain_in_session(p, action, resource, extra, complete, &[])
+    }
+
+    /// As [`Analysis::explain`], for a session of `p` limited by `session` policies.
+    pub fn explain_in_session(
+        &self,
+        p: usize,
+        action: &str,
+        resource: &str,
+        extra: &[(String, String)],
+        complete: bool,
+        session: &[Policy],
+    ) -> Decision {
         let mut ctx = self.engine.context(p).cloned().unwrap_or_default();
         for (k, v) in extra {
             ctx.set(k, v.clone());
@@ -789,12 +868,27 @@ impl<'a> Analysis<'a> {
         } else {
             Target::Arn(resource)
         };
-        self.engine.explain(p, action, target, &ctx)
+        self.engine
+            .explain_in_session(p, action, target, &ctx, session)
     }
 
     /// Every principal that can do `action` on `resource` directly, then those that get there
     /// through escalation (admin) or by becoming a direct one.
     pub fn who_can(&self, action: &str, resource: &str) -> Vec<WhoCan> {
+        self.who_can_in_session(action, resource, &[])
+    }
+
+    /// As [`Analysis::who_can`], with every principal acting in a session limited by `session`
+    /// policies. Escalation counts only when the path's first step is allowed in the session.
+    /// A step to another identity's credentials (a new role session, another user's key, a
+    /// service's role) leaves the session policy behind; rewriting one's own policies does not,
+    /// so after such a step the session can do only what its session policy allows.
+    pub fn who_can_in_session(
+        &self,
+        action: &str,
+        resource: &str,
+        session: &[Policy],
+    ) -> Vec<WhoCan> {
         let target = if resource == "*" {
             Target::Any
         } else {
@@ -807,7 +901,9 @@ impl<'a> Analysis<'a> {
             let Some(ctx) = self.engine.context(p) else {
                 continue;
             };
-            let dec = self.engine.explain(p, action, target, ctx);
+            let dec = self
+                .engine
+                .explain_in_session(p, action, target, ctx, session);
             if dec.outcome.may_allow() {
                 *d = true;
                 out.push(WhoCan {
@@ -822,7 +918,17 @@ impl<'a> Analysis<'a> {
             if *is_direct {
                 continue;
             }
-            if let Some(path) = self.graph.path_to_admin(p).filter(|p| !p.is_empty()) {
+            if let Some(path) = self
+                .graph
+                .path_to_admin(p)
+                .filter(|path| !path.is_empty())
+                .filter(|path| {
+                    session.is_empty()
+                        || path
+                            .first()
+                            .is_some_and(|e| self.session_step(p, e, session, action, target))
+                })
+            {
                 let cond = path
                     .iter()
                     .any(|e| e.conditional || e.needs_existing_resource);
@@ -839,7 +945,13 @@ impl<'a> Analysis<'a> {
                 continue;
             }
             if let Some((e, q)) = self.graph.edges_from(p).find_map(|e| match e.to {
-                Node::Principal(q) if direct.get(q).copied().unwrap_or(false) => Some((e, q)),
+                Node::Principal(q)
+                    if direct.get(q).copied().unwrap_or(false)
+                        && (session.is_empty()
+                            || self.session_step(p, e, session, action, target)) =>
+                {
+                    Some((e, q))
+                }
                 _ => None,
             }) {
                 out.push(WhoCan {
@@ -851,6 +963,56 @@ impl<'a> Analysis<'a> {
             }
         }
         out
+    }
+
+    /// Can `p`, in a session limited by `session`, take escalation step `e` and then do
+    /// `action` on `target`?
+    fn session_step(
+        &self,
+        p: usize,
+        e: &crate::escalation::Edge,
+        session: &[Policy],
+        action: &str,
+        target: Target<'_>,
+    ) -> bool {
+        let (Some(ctx), Some(caller)) = (self.engine.context(p), self.engine.caller(p)) else {
+            return false;
+        };
+        let step_allowed = e.checks.iter().all(|c| {
+            let arn = match &c.target {
+                CheckTarget::Any => None,
+                CheckTarget::Principal(q) => Some(self.arn(*q)),
+                CheckTarget::Arn(a) => Some(a.to_string()),
+            };
+            let target = arn.as_deref().map_or(Target::Any, Target::Arn);
+            self.engine
+                .explain_in_session(p, c.action, target, ctx, session)
+                .outcome
+                .may_allow()
+        });
+        if !step_allowed {
+            return false;
+        }
+        if matches!(e.to, Node::Principal(_)) {
+            return true;
+        }
+        // Still the same session, now with admin identity policies: the session policy (with
+        // the boundary and SCPs) decides.
+        let lower = action.to_ascii_lowercase();
+        let mut set = self.engine.policy_set(p, &lower, target);
+        let refs: Vec<&Policy> = session.iter().collect();
+        set.identity = refs.clone();
+        set.session = Some(refs);
+        crate::eval::decide(
+            &crate::eval::Request {
+                caller,
+                action: &lower,
+                target,
+                context: ctx,
+            },
+            &set,
+        )
+        .may_allow()
     }
 
     /// The detailed grants of one principal.

@@ -148,6 +148,20 @@ impl<'a> Engine<'a> {
         target: Target<'_>,
         ctx: &RequestContext,
     ) -> Decision {
+        self.explain_in_session(p, action, target, ctx, &[])
+    }
+
+    /// As [`Engine::explain`], for a session of `p` created with session policies (the
+    /// `Policy`/`PolicyArns` of AssumeRole, AssumeRoleWithSAML/WebIdentity or
+    /// GetFederationToken): they must allow the request too. None given: no session policy.
+    pub fn explain_in_session(
+        &self,
+        p: usize,
+        action: &str,
+        target: Target<'_>,
+        ctx: &RequestContext,
+        session: &[Policy],
+    ) -> Decision {
         let Some(caller) = self.callers.get(p) else {
             return Decision {
                 outcome: Outcome::ImplicitDeny,
@@ -157,7 +171,10 @@ impl<'a> Engine<'a> {
             };
         };
         let action = action.to_ascii_lowercase();
-        let set = self.policy_set(p, &action, target);
+        let mut set = self.policy_set(p, &action, target);
+        if !session.is_empty() {
+            set.session = Some(session.iter().collect());
+        }
         eval::explain(
             &Request {
                 caller,

@@ -466,9 +466,16 @@ fn core(req: &Request<'_>, set: &PolicySet<'_>, mut ex: Option<&mut Explanation>
             Tri::False
         }
     } else if rp_direct && rp_tri == Tri::True {
-        // A resource policy naming a user (or a role session) grants on its own, even past
-        // a boundary; naming a role still leaves the boundary in force.
-        bypass_boundary = req.caller.kind == CallerKind::User || req.caller.session_arn.is_some();
+        // A resource policy naming the caller directly grants on its own in the same account
+        // (IAM User Guide, "Policy evaluation logic"; for a role's trust policy the STS API
+        // Reference, AssumeRole: "When a resource-based policy grants access to a principal in
+        // the same account, no additional identity-based policy is required"). Naming a user
+        // (or a role session) also passes an implicit deny in a boundary; naming a role leaves
+        // the boundary in force. Trust policies are the exception: the boundary must still
+        // allow sts:AssumeRole (IAM User Guide, "Update a role trust policy").
+        let trust = set.resource.is_some_and(|p| p.kind == PolicyKind::Trust);
+        bypass_boundary =
+            !trust && (req.caller.kind == CallerKind::User || req.caller.session_arn.is_some());
         Tri::True
     } else if rp_direct {
         id.tri.or(rp_tri)

@@ -44,6 +44,16 @@ pub struct Replay {
     pub calls: u64,
     pub checks: u64,
     pub predicted_denials: Vec<PredictedDenial>,
+    /// This identity's calls of the window that open alerts tie to an attacker: left out of
+    /// the policy, and replayed apart to show how many of them it would deny.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub excluded_calls: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub excluded_calls_denied: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -123,6 +133,8 @@ pub fn replay(
         calls: 0,
         checks: 0,
         predicted_denials: Vec::new(),
+        excluded_calls: 0,
+        excluded_calls_denied: 0,
     };
     let (Some(caller), Some(ctx)) = (engine.caller(p), engine.context(p)) else {
         return out;

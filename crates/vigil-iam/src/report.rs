@@ -30,6 +30,14 @@ pub struct Window {
     pub cloudtrail: bool,
     /// `source:name` of calls that mapped to no known action.
     pub unmapped_calls: Vec<String>,
+    /// Calls of the window left out of usage because open alerts tie them to an attacker
+    /// (counted in `calls`, not in anyone's "used").
+    #[serde(skip_serializing_if = "is_zero")]
+    pub excluded_calls: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

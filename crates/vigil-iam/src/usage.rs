@@ -146,14 +146,22 @@ pub struct UsageIndex {
 
 impl UsageIndex {
     /// Counts the calls in `[end - window_days, end]`.
-    pub fn build(cat: &Catalog, calls: &[ApiCall], end: Timestamp, window_days: i64) -> UsageIndex {
+    pub fn build<'c>(
+        cat: &Catalog,
+        calls: impl IntoIterator<Item = &'c ApiCall>,
+        end: Timestamp,
+        window_days: i64,
+    ) -> UsageIndex {
         let start = end.plus_millis(-window_days.saturating_mul(86_400_000));
         let mut idx = UsageIndex {
             window_start: Some(start),
             window_end: Some(end),
             ..UsageIndex::default()
         };
-        for c in calls.iter().filter(|c| c.time >= start && c.time <= end) {
+        for c in calls
+            .into_iter()
+            .filter(|c| c.time >= start && c.time <= end)
+        {
             idx.calls_in_window += 1;
             let actions = actions_for(cat, &c.event_source, &c.event_name);
             if actions.is_empty() {

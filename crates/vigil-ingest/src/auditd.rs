@@ -437,6 +437,7 @@ impl Group {
             start_time: Some(self.time),
             stdin: None,
             stdout: None,
+            parent_exe: None,
         }
     }
 }

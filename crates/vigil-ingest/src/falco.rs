@@ -171,6 +171,7 @@ fn process(f: &Map<String, Value>, time: Timestamp) -> Option<Process> {
         start_time: Some(time),
         stdin: None,
         stdout: None,
+        parent_exe: str_field(f, "proc.pexepath"),
     })
 }
 

@@ -104,4 +104,18 @@ pub struct Alert {
     /// 0–100: how much this alert deserves attention.
     #[serde(default)]
     pub score: f64,
+    /// Other alerts about the same attack seen from another side (a host whose credentials
+    /// were read, and the key those credentials hold used from elsewhere), each with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<RelatedAlert>,
+}
+
+/// A link from one alert to another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelatedAlert {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub alert_type: String,
+    /// Why they belong together, in words.
+    pub reason: String,
 }

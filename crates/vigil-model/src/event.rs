@@ -255,6 +255,14 @@ impl Event {
                         process.pid,
                         via.as_deref().map(|v| format!(" via {v}")).unwrap_or_default()
                     ),
+                    HostEventKind::ProcessFork { pid, ppid, exe } => format!(
+                        "{} (pid {ppid}) forked pid {pid}",
+                        exe.as_deref().unwrap_or("?")
+                    ),
+                    HostEventKind::LostCoverage { count, reason, event_kind, window_start, window_end } => format!(
+                        "sensor lost {count} {}event(s) ({reason}) between {window_start} and {window_end}",
+                        event_kind.as_deref().map(|k| format!("{k} ")).unwrap_or_default()
+                    ),
                 };
                 format!("{}: {detail}", h.host_id)
             }

@@ -14,7 +14,7 @@ pub mod raw_json;
 pub mod severity;
 pub mod time;
 
-pub use alert::{Alert, AlertKind, AlertStatus, Evidence, MitreRef};
+pub use alert::{Alert, AlertKind, AlertStatus, Evidence, MitreRef, RelatedAlert};
 pub use cloud::{Actor, CloudEvent, ResourceRef};
 pub use entity::{EntityKind, EntityRef};
 pub use event::{Event, EventBody, EventSource};

@@ -1,11 +1,16 @@
-//! Throughput of agentless scanning on a real tree (`VIGIL_BENCH_TREE`, default `/usr/include`;
-//! a debootstrapped Debian rootfs is the reference input):
+//! Throughput of agentless scanning on a real tree (`VIGIL_BENCH_TREE`; a debootstrapped Debian
+//! rootfs is the reference input). Without it, a deterministic synthetic tree
+//! (`support/synthetic_tree.rs`) is written under the target directory and used instead.
 //! - `secrets`: the secret scanner alone over the tree's text files held in memory, one core;
+//!   also printed per CPU second (the thread's own run time), which holds on a loaded machine;
 //! - `scan/dir`: the whole scan (walk, catalogue, secrets, match) from the directory;
 //! - `scan/ext4`: the same tree as a raw ext4 image made with `mkfs.ext4 -d`.
 //!
 //! Throughput is reported in bytes; files/s = files ÷ time (printed once).
 #![allow(clippy::expect_used, clippy::unwrap_used)]
+
+#[path = "support/synthetic_tree.rs"]
+mod synthetic_tree;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::path::PathBuf;
@@ -16,8 +21,30 @@ use vigil_scan::vulndb::VulnDb;
 use vigil_scan::{ScanOptions, scan};
 
 fn tree() -> PathBuf {
-    std::env::var_os("VIGIL_BENCH_TREE")
-        .map_or_else(|| PathBuf::from("/usr/include"), PathBuf::from)
+    if let Some(t) = std::env::var_os("VIGIL_BENCH_TREE") {
+        return PathBuf::from(t);
+    }
+    // target/release/deps/<bench> → target/vigil-bench-tree
+    let exe = std::env::current_exe().unwrap();
+    let target = exe.ancestors().nth(3).unwrap().to_path_buf();
+    let root = target.join("vigil-bench-tree");
+    let bytes = synthetic_tree::build(&root).unwrap();
+    println!(
+        "VIGIL_BENCH_TREE unset: wrote a synthetic tree of {:.1} MB at {}",
+        bytes as f64 / 1e6,
+        root.display()
+    );
+    root
+}
+
+/// This thread's time on a CPU, in nanoseconds (Linux schedstat); `None` elsewhere.
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn scanner() -> SecretScanner {
@@ -53,6 +80,30 @@ fn bench(c: &mut Criterion) {
         ..ScanOptions::default()
     };
 
+    // Warm up once (lazy DFA states are built on first use), then time on the CPU clock.
+    let findings: usize = corpus.iter().map(|(p, b)| s.scan(p, b).len()).sum();
+    let rounds = 5;
+    let (cpu0, wall0) = (thread_cpu_ns(), Instant::now());
+    for _ in 0..rounds {
+        std::hint::black_box(
+            corpus
+                .iter()
+                .map(|(p, b)| s.scan(p, b).len())
+                .sum::<usize>(),
+        );
+    }
+    let wall = wall0.elapsed().as_secs_f64();
+    let mb = text_bytes as f64 * f64::from(rounds) / 1e6;
+    match (cpu0, thread_cpu_ns()) {
+        (Some(a), Some(b)) => println!(
+            "secrets, one core: {:.1} MB of text in {} files, {findings} findings; {:.1} MB/s per CPU second, {:.1} MB/s wall",
+            text_bytes as f64 / 1e6,
+            corpus.len(),
+            mb / ((b - a) as f64 / 1e9),
+            mb / wall
+        ),
+        _ => println!("secrets, one core: {:.1} MB/s wall", mb / wall),
+    }
     let mut g = c.benchmark_group("secrets");
     g.sample_size(10);
     g.throughput(Throughput::Bytes(text_bytes));

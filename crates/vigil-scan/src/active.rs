@@ -1,6 +1,6 @@
 //! Active packages: a package is active when a running process executes or maps one of its
 //! files. Process paths come from the agent or from `/proc` ([`proc_paths`]); ownership from
-//! dpkg's per-package file lists in the scanned filesystem.
+//! dpkg's per-package file lists and rpm's package headers in the scanned filesystem.
 
 use crate::catalog::dpkg::file_owners;
 use crate::fs::{FileKind, Filesystem};
@@ -67,7 +67,13 @@ pub fn mark_active(fs: &dyn Filesystem, report: &mut ScanReport, used: &BTreeSet
             }
         }
     }
-    let owners = file_owners(lists.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+    let mut owners = file_owners(lists.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+    // rpm systems: the file list is in each package's header.
+    let rpmdb = "/var/lib/rpm/rpmdb.sqlite";
+    if fs.metadata(rpmdb).is_ok() {
+        let headers = crate::catalog::rpmdb_sqlite::read(fs, rpmdb, &mut Vec::new());
+        owners.extend(crate::catalog::rpm::file_owners(&headers));
+    }
     let mut active: HashSet<String> = HashSet::new();
     for p in used {
         for v in variants(p) {
@@ -77,7 +83,8 @@ pub fn mark_active(fs: &dyn Filesystem, report: &mut ScanReport, used: &BTreeSet
         }
     }
     let mut n = 0;
-    for p in report.packages.iter_mut().filter(|p| p.kind == "deb") {
+    let distro = |kind: &str| kind == "deb" || kind == "rpm";
+    for p in report.packages.iter_mut().filter(|p| distro(&p.kind)) {
         if active.contains(&p.name) {
             p.active = true;
             n += 1;
@@ -86,7 +93,7 @@ pub fn mark_active(fs: &dyn Filesystem, report: &mut ScanReport, used: &BTreeSet
     for v in report
         .vulnerabilities
         .iter_mut()
-        .filter(|v| v.kind == "deb")
+        .filter(|v| distro(&v.kind))
     {
         v.active = active.contains(&v.package);
     }

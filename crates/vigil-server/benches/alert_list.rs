@@ -61,6 +61,7 @@ fn alert(i: usize) -> Alert {
             AlertStatus::FalsePositive,
         ][i % 4],
         score: (i % 100) as f64,
+        related: Vec::new(),
     }
 }
 

@@ -21,6 +21,7 @@ mod detail;
 mod error;
 mod graph;
 mod headers;
+mod posture;
 mod query;
 mod server;
 mod suppression;
@@ -29,4 +30,8 @@ pub use api::ROUTES as API_ROUTES;
 pub use auth::{Role, TokenError};
 pub use config::{ServerConfig, TOKENS_FILE};
 pub use graph::{Baseline, Graph, GraphEdge, GraphLimits, GraphNode, build as build_graph};
+pub use posture::{
+    FORMAT_VERSION as POSTURE_FORMAT_VERSION, IAM_KEY, NAMESPACE as POSTURE_NAMESPACE, PATHS_KEY,
+    SCAN_NAMESPACE, Stored, save as save_posture,
+};
 pub use server::{Server, ServerError, serve};

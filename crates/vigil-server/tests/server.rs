@@ -11,3 +11,5 @@ mod api;
 mod auth;
 #[path = "server/browser.rs"]
 mod browser;
+#[path = "server/posture.rs"]
+mod posture;

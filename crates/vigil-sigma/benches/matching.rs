@@ -121,6 +121,7 @@ fn host_events() -> Vec<Event> {
                         start_time: None,
                         stdin: None,
                         stdout: None,
+                        parent_exe: None,
                     },
                 },
             }),

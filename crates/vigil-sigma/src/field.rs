@@ -61,6 +61,8 @@ pub(crate) enum Accessor {
     ProcUid,
     ProcEuid,
     ProcContainerId,
+    /// The parent's program (Sigma's `ParentImage`).
+    ProcParentExe,
     /// The auditd record type the event stands for: `EXECVE`, `PATH`, `SOCKADDR`, `USER_LOGIN`.
     AuditType,
     FilePath,
@@ -117,6 +119,7 @@ impl Accessor {
             "process.uid" => ProcUid,
             "process.euid" => ProcEuid,
             "process.container_id" => ProcContainerId,
+            "process.parent_exe" => ProcParentExe,
             "audit.type" => AuditType,
             "file.path" => FilePath,
             "net.src_ip" => NetSrcIp,
@@ -532,6 +535,7 @@ fn host_value<'a>(
             Accessor::ProcUid => Some(Val::Num(u64::from(p.uid))),
             Accessor::ProcEuid => Some(Val::Num(u64::from(p.euid))),
             Accessor::ProcContainerId => s(p.container_id.as_deref()),
+            Accessor::ProcParentExe => s(p.parent_exe.as_deref()),
             Accessor::AuditType => Some(Val::Str("EXECVE")),
             _ => None,
         },
@@ -588,6 +592,7 @@ fn host_value<'a>(
             Accessor::ProcPid => Some(Val::Num(u64::from(*pid))),
             _ => None,
         },
+        HostEventKind::ProcessFork { .. } | HostEventKind::LostCoverage { .. } => None,
     }
 }
 

@@ -119,6 +119,7 @@ fn process(exe: &str, argv: &[&str]) -> vigil_model::Event {
                     start_time: None,
                     stdin: None,
                     stdout: None,
+                    parent_exe: None,
                 },
             },
         }),
@@ -227,4 +228,28 @@ fn indexed_matching_equals_exhaustive_matching() {
         "exhaustive vs indexed: {checked} cloud events ({total_hits} hits), {} host events ({host_hits} hits)",
         cmds.len()
     );
+}
+
+/// `ParentImage` maps to the parent's program the agent records: SigmaHQ's web-shell rule fires
+/// on `whoami` under nginx, and stays quiet when the parent is a login shell or unknown.
+#[test]
+fn parent_image_rules_match_on_the_parent_program() {
+    let (set, _) = RuleSet::load_paths(&[data(
+        "sigma/rules/linux/process_creation/proc_creation_lnx_webshell_detection.yml",
+    )]);
+    assert_eq!(set.len(), 1);
+    let with_parent = |parent: Option<&str>| {
+        let mut ev = process("/usr/bin/whoami", &["whoami"]);
+        if let vigil_model::EventBody::Host(h) = &mut ev.body
+            && let vigil_model::HostEventKind::ProcessStart { process } = &mut h.kind
+        {
+            process.parent_exe = parent.map(str::to_string);
+        }
+        let mut hits = Vec::new();
+        set.matches(&ev, &mut hits);
+        hits.len()
+    };
+    assert_eq!(with_parent(Some("/usr/sbin/nginx")), 1);
+    assert_eq!(with_parent(Some("/usr/bin/bash")), 0);
+    assert_eq!(with_parent(None), 0);
 }

@@ -36,6 +36,11 @@ pub enum StoreError {
         key: String,
         value: String,
     },
+    #[error("event segment `{path}`: {source}")]
+    Segment {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("no alert `{0}`")]
     AlertNotFound(String),
     #[error("database error: {0}")]

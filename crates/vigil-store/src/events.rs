@@ -1,15 +1,17 @@
 //! Events: insert with dedup on (source, event id), and the queries investigation and replay
-//! need. The event body is stored as JSON in `doc`; id, time and source live in their columns.
-//! Storing the body alone keeps the columns the single source of truth for id, time, source.
+//! need. Bodies live in segments (`segment/`); SQLite holds the dedup keys (`event_keys.rs`),
+//! each segment's record table and time range, and per segment which records involve each
+//! entity. One insert batch is one segment, made visible by the transaction that records it.
 
-use crate::error::{Result, StoreError, decode};
+use crate::error::{Result, StoreError};
+use crate::event_keys::{self, EventKey};
+use crate::segment::{self, Record, RecordTable};
 use crate::{Store, entity_key};
-use rusqlite::types::Value;
-use rusqlite::{Row, Transaction, TransactionBehavior, params};
-use std::collections::BTreeMap;
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::ops::ControlFlow;
-use vigil_model::{EntityRef, Event, EventBody, EventSource, HostEventKind, Timestamp};
+use vigil_model::{EntityRef, Event, EventSource, Timestamp};
 
 /// Which events to return. Every field narrows the result; `None` means no constraint.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -66,53 +68,32 @@ impl InsertOutcome {
     }
 }
 
-const INSERT_EVENT: &str = "INSERT OR IGNORE INTO events \
-    (source, event_id, time_ms, action, account, region, principal, access_key, source_ip, host, error_code, doc) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-const INSERT_ENTITY: &str =
-    "INSERT OR IGNORE INTO event_entities (entity, time_ms, seq) VALUES (?1, ?2, ?3)";
 const BUMP_COUNTS: &str = "INSERT INTO event_counts (source, events, min_time_ms, max_time_ms) \
     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (source) DO UPDATE SET \
     events = events + excluded.events, \
     min_time_ms = min(min_time_ms, excluded.min_time_ms), \
     max_time_ms = max(max_time_ms, excluded.max_time_ms)";
-const EVENT_COLUMNS: &str = "e.seq, e.source, e.event_id, e.time_ms, e.doc";
 
-/// The typed columns of one event.
-struct Columns<'a> {
-    account: Option<&'a str>,
-    region: Option<&'a str>,
-    principal: Option<&'a str>,
-    access_key: Option<&'a str>,
-    source_ip: Option<&'a str>,
-    host: Option<&'a str>,
-    error_code: Option<&'a str>,
+/// One stored event found by a query, before its document is read.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    seq: i64,
+    base: i64,
+    record: Record,
 }
 
-fn columns(event: &Event) -> Columns<'_> {
-    match &event.body {
-        EventBody::Cloud(c) => Columns {
-            account: Some(&c.account),
-            region: Some(&c.region),
-            principal: c.actor.principal_arn(),
-            access_key: c.access_key_id.as_deref(),
-            source_ip: c.source_ip.as_deref(),
-            host: None,
-            error_code: c.error_code.as_deref(),
-        },
-        EventBody::Host(h) => Columns {
-            account: None,
-            region: None,
-            principal: None,
-            access_key: None,
-            source_ip: match &h.kind {
-                HostEventKind::Login { source_ip, .. } => source_ip.as_deref(),
-                _ => None,
-            },
-            host: Some(&h.host_id),
-            error_code: None,
-        },
+impl Hit {
+    fn order(&self) -> (i64, i64) {
+        (self.record.time.as_millis(), self.seq)
     }
+}
+
+/// The entities of one segment: record indexes and time range per entity key.
+#[derive(Default)]
+struct Posting {
+    ordinals: Vec<u32>,
+    min: i64,
+    max: i64,
 }
 
 impl Store {
@@ -122,79 +103,50 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let outcome = insert_in(&tx, events)?;
+        let outcome = insert_in(&tx, &mut self.segments, events)?;
         tx.commit()?;
         Ok(outcome)
     }
 
     /// Events matching `query`, ordered by event time then seq.
     pub fn query_events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>> {
-        let mut args: Vec<Value> = Vec::new();
-        let mut sql = String::with_capacity(256);
-        // `t` is the table whose (time_ms, seq) drives the order: the entity index when an
-        // entity is asked for, else the events' time index.
-        let t = if let Some(entity) = &query.entity {
-            args.push(Value::Text(entity_key(entity)));
-            let _ = write!(
-                sql,
-                "SELECT {EVENT_COLUMNS} FROM event_entities x JOIN events e ON e.seq = x.seq \
-                 WHERE x.entity = ?{}",
-                args.len()
-            );
-            "x"
-        } else {
-            let _ = write!(sql, "SELECT {EVENT_COLUMNS} FROM events e WHERE 1");
-            "e"
-        };
-        if let Some(since) = query.since {
-            args.push(Value::Integer(since.as_millis()));
-            let _ = write!(sql, " AND {t}.time_ms >= ?{}", args.len());
-        }
-        if let Some(until) = query.until {
-            args.push(Value::Integer(until.as_millis()));
-            let _ = write!(sql, " AND {t}.time_ms < ?{}", args.len());
-        }
-        if let Some(source) = query.source {
-            args.push(Value::Text(source.as_str().to_string()));
-            let _ = write!(sql, " AND e.source = ?{}", args.len());
-        }
-        if let Some(action) = &query.action {
-            args.push(Value::Text(action.clone()));
-            let _ = write!(sql, " AND e.action = ?{}", args.len());
-        }
-        if let Some(after) = query.after_seq {
-            let time: Option<i64> = self
-                .conn
-                .prepare_cached("SELECT time_ms FROM events WHERE seq = ?1")?
-                .query_row([after], |r| r.get(0))
-                .map(Some)
-                .or_else(|e| match e {
-                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                    e => Err(e),
-                })?;
+        let since = query.since.map_or(i64::MIN, Timestamp::as_millis);
+        let until = query.until.map_or(i64::MAX, Timestamp::as_millis);
+        let after = match query.after_seq {
+            None => None,
             // A cursor on an event that does not exist matches nothing after it.
-            let Some(time) = time else {
-                return Ok(Vec::new());
-            };
-            args.push(Value::Integer(time));
-            args.push(Value::Integer(after));
-            let _ = write!(
-                sql,
-                " AND ({t}.time_ms, {t}.seq) > (?{}, ?{})",
-                args.len() - 1,
-                args.len()
-            );
-        }
-        let _ = write!(sql, " ORDER BY {t}.time_ms, {t}.seq");
-        if let Some(limit) = query.limit {
-            args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
-            let _ = write!(sql, " LIMIT ?{}", args.len());
-        }
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+            Some(seq) => match self.hit_of_seq(seq)? {
+                Some(hit) => Some(hit.order()),
+                None => return Ok(Vec::new()),
+            },
+        };
+        let mut hits = match &query.entity {
+            Some(entity) => self.entity_hits(entity, since, until)?,
+            None => self.time_hits(since, until)?,
+        };
+        hits.retain(|h| {
+            let t = h.record.time.as_millis();
+            t >= since
+                && t < until
+                && query.source.is_none_or(|s| s == h.record.source)
+                && after.is_none_or(|a| h.order() > a)
+        });
+        hits.sort_unstable_by_key(Hit::order);
+        let limit = query.limit.unwrap_or(usize::MAX);
+        let mut reader = self.segments.reader();
+        let mut buf = Vec::new();
         let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            out.push(read_event(row)?);
+        for hit in hits {
+            if out.len() >= limit {
+                break;
+            }
+            let event = read_hit(&mut reader, &hit, &mut buf)?;
+            if query.action.as_ref().is_none_or(|a| *a == event.action()) {
+                out.push(StoredEvent {
+                    seq: hit.seq,
+                    event,
+                });
+            }
         }
         Ok(out)
     }
@@ -211,118 +163,257 @@ impl Store {
     /// The stored events with these (source, id) pairs, in the order asked; ids not stored are
     /// skipped.
     pub fn events_by_ids(&self, ids: &[(EventSource, String)]) -> Result<Vec<StoredEvent>> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events e WHERE e.source = ?1 AND e.event_id = ?2"
-        ))?;
+        let mut reader = self.segments.reader();
+        let mut buf = Vec::new();
         let mut out = Vec::with_capacity(ids.len());
         for (source, id) in ids {
-            let mut rows = stmt.query(params![source.as_str(), id])?;
-            if let Some(row) = rows.next()? {
-                out.push(read_event(row)?);
+            let Some(seq) = event_keys::find(&self.conn, EventKey::of(*source, id))? else {
+                continue;
+            };
+            if let Some(hit) = self.hit_of_seq(seq)? {
+                let event = read_hit(&mut reader, &hit, &mut buf)?;
+                out.push(StoredEvent { seq, event });
             }
         }
         Ok(out)
     }
 
-    /// Calls `f` with every event at or after `since`, in event-time order, one row at a time
-    /// (memory stays flat however many events there are). `f` stops the walk by returning
-    /// `ControlFlow::Break`. Returns how many events `f` saw.
+    /// Calls `f` with every event at or after `since`, in event-time order (then seq). `f`
+    /// stops the walk by returning `ControlFlow::Break`. Returns how many events `f` saw.
+    ///
+    /// Memory: the walk first lists where each event is (40 bytes per event), then reads and
+    /// decodes one document at a time.
     pub fn for_each_event_in_time_order(
         &self,
         since: Option<Timestamp>,
         f: &mut dyn FnMut(StoredEvent) -> ControlFlow<()>,
     ) -> Result<u64> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events e WHERE e.time_ms >= ?1 ORDER BY e.time_ms, e.seq"
-        ))?;
-        let mut rows = stmt.query([since.map_or(i64::MIN, Timestamp::as_millis)])?;
+        let since = since.map_or(i64::MIN, Timestamp::as_millis);
+        let mut hits = self.time_hits(since, i64::MAX)?;
+        hits.retain(|h| h.record.time.as_millis() >= since);
+        hits.sort_unstable_by_key(Hit::order);
+        let mut reader = self.segments.reader();
+        let mut buf = Vec::new();
         let mut seen = 0u64;
-        while let Some(row) = rows.next()? {
+        for hit in hits {
             seen += 1;
-            if f(read_event(row)?).is_break() {
+            let event = read_hit(&mut reader, &hit, &mut buf)?;
+            if f(StoredEvent {
+                seq: hit.seq,
+                event,
+            })
+            .is_break()
+            {
                 break;
             }
         }
         Ok(seen)
     }
+
+    /// Every record of the segments whose time range meets `[since, until)`.
+    fn time_hits(&self, since: i64, until: i64) -> Result<Vec<Hit>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT base_seq, records FROM event_segments \
+             WHERE max_time_ms >= ?1 AND min_time_ms < ?2",
+        )?;
+        let mut rows = stmt.query(params![since, until])?;
+        let mut hits = Vec::new();
+        while let Some(row) = rows.next()? {
+            let base: i64 = row.get(0)?;
+            let table = decode_table(base, row.get_ref(1)?.as_blob()?)?;
+            hits.extend(
+                table
+                    .records
+                    .into_iter()
+                    .zip(base..)
+                    .map(|(record, seq)| Hit { seq, base, record }),
+            );
+        }
+        Ok(hits)
+    }
+
+    /// The records involving `entity` in the segments whose range for it meets `[since, until)`.
+    fn entity_hits(&self, entity: &EntityRef, since: i64, until: i64) -> Result<Vec<Hit>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT x.base_seq, s.records, x.ordinals FROM segment_entities x \
+             JOIN event_segments s ON s.base_seq = x.base_seq \
+             WHERE x.entity = ?1 AND x.max_time_ms >= ?2 AND x.min_time_ms < ?3",
+        )?;
+        let mut rows = stmt.query(params![entity_key(entity), since, until])?;
+        let mut hits = Vec::new();
+        while let Some(row) = rows.next()? {
+            let base: i64 = row.get(0)?;
+            let records = row.get_ref(1)?.as_blob()?;
+            let ordinals = segment::postings::decode(row.get_ref(2)?.as_blob()?)
+                .ok_or_else(|| corrupt(base, "entity postings"))?;
+            for o in ordinals {
+                let record = RecordTable::entry(records, o as usize)
+                    .ok_or_else(|| corrupt(base, "posting past the record table"))?;
+                hits.push(Hit {
+                    seq: base + i64::from(o),
+                    base,
+                    record,
+                });
+            }
+        }
+        Ok(hits)
+    }
+
+    /// Where the event with `seq` is, if it is stored.
+    fn hit_of_seq(&self, seq: i64) -> Result<Option<Hit>> {
+        let row: Option<(i64, i64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT base_seq, count FROM event_segments WHERE base_seq <= ?1 \
+                 ORDER BY base_seq DESC LIMIT 1",
+            )?
+            .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((base, count)) = row else {
+            return Ok(None);
+        };
+        if seq - base >= count {
+            return Ok(None);
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT records FROM event_segments WHERE base_seq = ?1")?;
+        let mut rows = stmt.query([base])?;
+        let Some(row) = rows.next()? else {
+            return Ok(None);
+        };
+        let index = usize::try_from(seq - base).map_err(|_| corrupt(base, "seq"))?;
+        let record = RecordTable::entry(row.get_ref(0)?.as_blob()?, index)
+            .ok_or_else(|| corrupt(base, "record table shorter than its count"))?;
+        Ok(Some(Hit { seq, base, record }))
+    }
+
+    /// The seq the next segment starts at.
+    fn next_seq(tx: &Transaction<'_>) -> Result<i64> {
+        let next: Option<i64> = tx
+            .prepare_cached(
+                "SELECT base_seq + count FROM event_segments ORDER BY base_seq DESC LIMIT 1",
+            )?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        Ok(next.unwrap_or(1))
+    }
 }
 
-fn insert_in(tx: &Transaction<'_>, events: &[Event]) -> Result<InsertOutcome> {
-    let mut insert = tx.prepare_cached(INSERT_EVENT)?;
-    let mut link = tx.prepare_cached(INSERT_ENTITY)?;
-    let mut seqs = Vec::with_capacity(events.len());
+fn corrupt(base: i64, what: &str) -> StoreError {
+    StoreError::BadValue {
+        what: "event segment",
+        key: base.to_string(),
+        value: format!("corrupt {what}"),
+    }
+}
+
+fn decode_table(base: i64, blob: &[u8]) -> Result<RecordTable> {
+    RecordTable::decode(blob).ok_or_else(|| corrupt(base, "record table"))
+}
+
+fn read_hit(
+    reader: &mut segment::files::SegmentReader<'_>,
+    hit: &Hit,
+    buf: &mut Vec<u8>,
+) -> Result<Event> {
+    reader.read(hit.base, hit.record.offset, hit.record.len, buf)?;
+    segment::doc::decode_event(&hit.record, buf)
+}
+
+pub(crate) fn insert_in(
+    tx: &Transaction<'_>,
+    files: &mut segment::SegmentFiles,
+    events: &[Event],
+) -> Result<InsertOutcome> {
+    // New events get seqs in event-time order (ties in input order), so a segment is sorted.
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by_key(|&i| events.get(i).map(|e| e.time));
+    let base = Store::next_seq(tx)?;
+    let mut seqs = vec![None; events.len()];
+    let mut docs = Vec::with_capacity(events.len().saturating_mul(2048));
+    let mut table = RecordTable::default();
+    // xxh3 rather than SipHash (five or six keys hashed per event), with a random seed per batch
+    // because the keys come from the input and must not choose their buckets.
+    let seed =
+        std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u8);
+    let mut postings: HashMap<String, Posting, xxhash_rust::xxh3::Xxh3Builder> =
+        HashMap::with_hasher(xxhash_rust::xxh3::Xxh3Builder::new().with_seed(seed));
     // (count, min time, max time) of the new events per source.
     let mut counts: BTreeMap<EventSource, (i64, i64, i64)> = BTreeMap::new();
-    let mut doc = Vec::with_capacity(4096);
     let mut key = String::with_capacity(128);
-    for event in events {
-        doc.clear();
-        serde_json::to_writer(&mut doc, &event.body).map_err(|source| StoreError::Encode {
-            what: "event",
-            source,
-        })?;
-        // serde_json writes UTF-8, so this moves the buffer without copying it.
-        let doc_text = String::from_utf8(std::mem::take(&mut doc))
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        let c = columns(event);
-        let time = event.time.as_millis();
-        let changed = insert.execute(params![
-            event.source.as_str(),
-            event.id,
-            time,
-            event.action(),
-            c.account,
-            c.region,
-            c.principal,
-            c.access_key,
-            c.source_ip,
-            c.host,
-            c.error_code,
-            doc_text,
-        ])?;
-        doc = doc_text.into_bytes();
-        if changed == 0 {
-            seqs.push(None);
+    for i in order {
+        let Some(event) = events.get(i) else { continue };
+        let ordinal = u32::try_from(table.records.len()).map_err(|_| corrupt(base, "size"))?;
+        let seq = base + i64::from(ordinal);
+        if !event_keys::claim(tx, EventKey::of(event.source, &event.id), seq)? {
             continue;
         }
-        let seq = tx.last_insert_rowid();
+        if let Some(slot) = seqs.get_mut(i) {
+            *slot = Some(seq);
+        }
+        let offset = docs.len() as u64;
+        segment::doc::encode(event, &mut docs)?;
+        let len = u32::try_from(docs.len() as u64 - offset).map_err(|_| corrupt(base, "doc"))?;
+        let time = event.time.as_millis();
+        table.records.push(Record {
+            time: event.time,
+            source: event.source,
+            offset,
+            len,
+        });
         for entity in event.entities() {
             key.clear();
             let _ = write!(key, "{entity}");
-            link.execute(params![key, time, seq])?;
+            let p = match postings.get_mut(key.as_str()) {
+                Some(p) => p,
+                None => postings.entry(key.clone()).or_insert(Posting {
+                    ordinals: Vec::new(),
+                    min: time,
+                    max: time,
+                }),
+            };
+            p.ordinals.push(ordinal);
+            p.min = p.min.min(time);
+            p.max = p.max.max(time);
         }
         let entry = counts.entry(event.source).or_insert((0, time, time));
         entry.0 += 1;
         entry.1 = entry.1.min(time);
         entry.2 = entry.2.max(time);
-        seqs.push(Some(seq));
+    }
+    let (Some(first), Some(last)) = (table.records.first(), table.records.last()) else {
+        return Ok(InsertOutcome { seqs });
+    };
+    let (min, max) = (first.time.as_millis(), last.time.as_millis());
+    files.write(base, &docs)?;
+    tx.prepare_cached(
+        "INSERT INTO event_segments (base_seq, count, min_time_ms, max_time_ms, records) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        base,
+        table.records.len() as i64,
+        min,
+        max,
+        table.encode()
+    ])?;
+    let mut link = tx.prepare_cached(
+        "INSERT INTO segment_entities (entity, base_seq, min_time_ms, max_time_ms, ordinals) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (entity, p) in &postings {
+        link.execute(params![
+            entity,
+            base,
+            p.min,
+            p.max,
+            segment::postings::encode(&p.ordinals)
+        ])?;
     }
     let mut bump = tx.prepare_cached(BUMP_COUNTS)?;
     for (source, (n, min, max)) in counts {
         bump.execute(params![source.as_str(), n, min, max])?;
     }
     Ok(InsertOutcome { seqs })
-}
-
-fn read_event(row: &Row<'_>) -> Result<StoredEvent> {
-    let seq: i64 = row.get(0)?;
-    let source_text: String = row.get(1)?;
-    let id: String = row.get(2)?;
-    let time: i64 = row.get(3)?;
-    let source = EventSource::parse(&source_text).ok_or_else(|| StoreError::BadValue {
-        what: "event source of event",
-        key: id.clone(),
-        value: source_text.clone(),
-    })?;
-    let doc = row.get_ref(4)?.as_str()?;
-    let body: EventBody = decode("event", id.as_str(), doc)?;
-    Ok(StoredEvent {
-        seq,
-        event: Event {
-            id,
-            time: Timestamp::from_millis(time),
-            source,
-            body,
-        },
-    })
 }

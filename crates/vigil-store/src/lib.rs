@@ -1,6 +1,6 @@
 //! The only crate with SQL. [`Store`] keeps everything Vigil persists in one SQLite database,
-//! `vigil.db` in the data directory: events (deduplicated by source and event id, indexed by
-//! time and by entity), alerts, the inventory, engine state (baselines, correlation windows),
+//! `vigil.db` in the data directory, and event bodies in segment files beside it (`events/`):
+//! events (deduplicated by source and event id, indexed by time and by entity), alerts, the inventory, engine state (baselines, correlation windows),
 //! ingest checkpoints and the append-only audit log.
 //!
 //! Architecture invariants:
@@ -14,9 +14,12 @@ mod audit;
 mod checkpoints;
 mod entities;
 mod error;
+mod event_keys;
 mod event_store;
 mod events;
+mod legacy_events;
 mod schema;
+mod segment;
 mod state;
 mod stats;
 
@@ -52,7 +55,12 @@ const CACHE_KIB: i64 = 64 * 1024;
 pub struct Store {
     conn: Connection,
     path: Option<PathBuf>,
+    /// Event bodies: `events/` beside the database, or memory.
+    segments: segment::SegmentFiles,
 }
+
+/// The directory of event segments inside a data directory.
+pub const EVENTS_DIR: &str = "events";
 
 impl Store {
     /// Opens (creating if needed) `data_dir/vigil.db` and brings its schema up to date.
@@ -78,7 +86,8 @@ impl Store {
             .map_err(open_err)?;
         conn.pragma_update(None, "mmap_size", 256i64 * 1024 * 1024)
             .map_err(open_err)?;
-        Store::finish_open(conn, Some(path.clone())).map_err(|e| match e {
+        let segments = segment::SegmentFiles::Dir(data_dir.join(EVENTS_DIR));
+        Store::finish_open(conn, Some(path.clone()), segments).map_err(|e| match e {
             StoreError::Sqlite(source) => StoreError::Open { path, source },
             other => other,
         })
@@ -86,16 +95,30 @@ impl Store {
 
     /// A private database in memory, for tests and one-shot runs.
     pub fn open_in_memory() -> Result<Store> {
-        Store::finish_open(Connection::open_in_memory()?, None)
+        Store::finish_open(
+            Connection::open_in_memory()?,
+            None,
+            segment::SegmentFiles::Memory(Default::default()),
+        )
     }
 
-    fn finish_open(mut conn: Connection, path: Option<PathBuf>) -> Result<Store> {
+    fn finish_open(
+        mut conn: Connection,
+        path: Option<PathBuf>,
+        segments: segment::SegmentFiles,
+    ) -> Result<Store> {
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn)?;
-        Ok(Store { conn, path })
+        let mut store = Store {
+            conn,
+            path,
+            segments,
+        };
+        legacy_events::convert(&mut store)?;
+        Ok(store)
     }
 
     /// The database file, or `None` for an in-memory store.

@@ -9,7 +9,7 @@ use crate::error::{Result, StoreError};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` (0-based) takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -130,6 +130,36 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 const V2: &str = r#"
 CREATE INDEX alerts_filter_cover ON alerts
     (severity_rank, status, alert_type, kind, last_seen_ms, first_seen_ms);
+"#;
+
+/// Event bodies move to segment files (see `segment/mod.rs` for why). Per segment: its record
+/// table (time, source, where each document lies) and time range; per entity and segment, the
+/// records involving it; per stored event, its dedup key (see `event_keys.rs`). The V1 `events`
+/// and `event_entities` tables stay until `legacy_events.rs` has moved their rows over, then go.
+const V3: &str = r#"
+CREATE TABLE event_segments (
+    base_seq     INTEGER PRIMARY KEY,
+    count        INTEGER NOT NULL,
+    min_time_ms  INTEGER NOT NULL,
+    max_time_ms  INTEGER NOT NULL,
+    records      BLOB NOT NULL
+);
+CREATE INDEX event_segments_by_time ON event_segments (max_time_ms, min_time_ms);
+
+CREATE TABLE segment_entities (
+    entity       TEXT NOT NULL,
+    base_seq     INTEGER NOT NULL,
+    min_time_ms  INTEGER NOT NULL,
+    max_time_ms  INTEGER NOT NULL,
+    ordinals     BLOB NOT NULL,
+    PRIMARY KEY (entity, base_seq)
+) WITHOUT ROWID;
+
+CREATE TABLE event_keys (
+    slot        INTEGER PRIMARY KEY,
+    check_hash  INTEGER NOT NULL,
+    seq         INTEGER NOT NULL
+);
 "#;
 
 /// Applies every migration the database has not seen yet.

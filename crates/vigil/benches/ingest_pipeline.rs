@@ -17,17 +17,14 @@
 //! Run: `cargo bench -p vigil --bench ingest_pipeline`; `VIGIL_BENCH_EVENTS=200000` for a
 //! shorter run.
 //!
-//! Where it stands (2026-11-26, 200k events, a 2-core machine at load ~15, so read the CPU
-//! column): DOM 400k events/CPU-s; parse + normalise 172k (43 %); with storage 20.5k (5 %).
-//! Parse + normalise is near its target: what is left is sonic-rs skipping each record twice
-//! (once to cut the array, once to read it), `RawJson` re-validating the kept sub-objects with
-//! serde_json, and allocating the event's strings. Storage is far from 25 %: per event SQLite
-//! writes a ~2 KB row, a random-key unique index entry for dedup, a time index entry and five or
-//! six entity index entries (text keys), and the pipeline then reads every new event back and
-//! decodes its JSON to feed detection in time order. Tried and not kept: interning entity keys
-//! (integer index keys) roughly halved the entity-index cost on `vigil-store`'s `store_insert`
-//! data but cost 25 % here, where keys, sessions and buckets are nearly all distinct; LZ4 on
-//! `doc` saved no time on either.
+//! Where it stands (2026-11-26, session 3, 200k events, a 2-core machine at load ~12, so read
+//! the CPU column): DOM 647k events/CPU-s; parse + normalise 193k (30 %); with storage 57.7k
+//! (8.9 %), up from 20.5k once event bodies moved from SQLite rows to segment files and
+//! detection is fed from memory (see `vigil-store/src/segment/mod.rs`). The corpus now repeats
+//! sessions, keys, addresses and buckets as real trails do (`synthetic.rs`). What is left, by
+//! profile: sonic-rs skipping each record twice (once to cut the array, once to read it) and
+//! `RawJson` re-validating the kept sub-objects with serde_json; in storage, encoding each body
+//! as JSON and the random-key B-tree insert of its dedup key.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -21,6 +21,11 @@ pub struct Cli {
     )]
     pub data_dir: PathBuf,
 
+    /// Detection settings (TOML: learning period, correlation windows, thresholds, caps);
+    /// default DATA_DIR/detect.toml when present. See docs/detect.example.toml.
+    #[arg(long, global = true, env = "VIGIL_DETECT_CONFIG")]
+    pub detect_config: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -60,6 +65,10 @@ pub enum Command {
     Rules(crate::cmd::rules::RulesCommand),
     /// The REST API and web console (with the agent ingest endpoint) on one port.
     Serve(crate::cmd::serve::ServeArgs),
+    /// Suppressions (exceptions with a reason and an expiry): add, list, remove, and accept
+    /// the console's false-positive proposals. Every change is audited.
+    #[command(subcommand)]
+    Suppress(crate::cmd::suppress::SuppressCommand),
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! the [`pipeline`] that wires ingest to the store and detection. The binary's `main` only maps
 //! errors to exit codes.
 
+pub mod alert_links;
 pub mod cli;
 pub mod cmd;
 pub mod detection;
@@ -18,6 +19,9 @@ use vigil_store::Store;
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    if let Some(path) = &cli.detect_config {
+        detection::use_config_file(path.clone());
+    }
     match cli.command {
         Command::Demo(args) => cmd::demo::run(&cli.data_dir, &args),
         Command::Ingest(IngestCommand::Cloudtrail(args)) => cmd::ingest::run(
@@ -41,6 +45,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Iam(cmd) => cmd::iam::run(&cli.data_dir, &cmd),
         Command::Rules(cmd) => cmd::rules::run(&cmd),
         Command::Serve(args) => cmd::serve::run(&cli.data_dir, &args),
+        Command::Suppress(cmd) => cmd::suppress::run(&mut open_store(&cli.data_dir)?, &cmd),
     }
 }
 

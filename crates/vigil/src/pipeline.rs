@@ -3,8 +3,9 @@
 //!
 //! Files are parsed in parallel but stored in discovery order (a small reorder buffer), so
 //! storage order, and the examples in the report, are the same from run to run. Events reach
-//! the [`EventFeed`] sorted by event time whatever order the files held them in: the store
-//! sorts them (an index on time), so memory stays bounded however large the ingest.
+//! the [`EventFeed`] sorted by event time whatever order the files held them in: sorted in
+//! memory when the new events fit there, else read back from the store (each of its segments is
+//! sorted by time), so memory stays bounded however large the ingest.
 
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
@@ -126,7 +127,10 @@ pub fn ingest(
     let total_bytes = stamps.iter().flatten().map(|s| s.size).sum();
     progress.start(total_bytes);
 
-    let mut new = NewEvents::default();
+    let mut new = NewEvents {
+        held: Some(Vec::new()),
+        ..NewEvents::default()
+    };
     let next = AtomicUsize::new(0);
     let threads = options.threads.clamp(1, files.len().max(1));
     let (tx, rx) = mpsc::sync_channel::<(usize, FileOutcome)>(threads * 2);
@@ -175,31 +179,62 @@ pub fn ingest(
     })?;
     progress.finish();
 
-    // Detection sees the new events in event-time order. Sequence numbers only grow, so the new
-    // events are those from the first new seq on; the walk starts at the earliest new event time.
-    if let (Some(first_seq), Some(first_time)) = (new.first_seq, new.first_time) {
-        store
-            .for_each_event_in_time_order(Some(first_time), &mut |stored| {
-                if stored.seq >= first_seq {
-                    summary.last_event = Some(stored.event.time);
-                    summary.first_event.get_or_insert(stored.event.time);
-                    feed.feed(&stored.event);
-                }
-                ControlFlow::Continue(())
-            })
-            .context("reading the new events back in time order")?;
+    // Detection sees the new events in event-time order: from memory when they all fit there,
+    // else read back from the store, whose segments are each sorted by time. Sequence numbers
+    // only grow, so the new events are those from the first new seq on, and (time, seq) is the
+    // store's order either way.
+    match new.held.take() {
+        Some(held) => {
+            // Sort small keys, not the events themselves (several hundred bytes each).
+            let mut order: Vec<(Timestamp, i64, usize)> = held
+                .iter()
+                .enumerate()
+                .map(|(i, (seq, e))| (e.time, *seq, i))
+                .collect();
+            order.sort_unstable();
+            for event in order
+                .iter()
+                .filter_map(|&(_, _, i)| held.get(i).map(|h| &h.1))
+            {
+                summary.last_event = Some(event.time);
+                summary.first_event.get_or_insert(event.time);
+                feed.feed(event);
+            }
+        }
+        None => {
+            if let (Some(first_seq), Some(first_time)) = (new.first_seq, new.first_time) {
+                store
+                    .for_each_event_in_time_order(Some(first_time), &mut |stored| {
+                        if stored.seq >= first_seq {
+                            summary.last_event = Some(stored.event.time);
+                            summary.first_event.get_or_insert(stored.event.time);
+                            feed.feed(&stored.event);
+                        }
+                        ControlFlow::Continue(())
+                    })
+                    .context("reading the new events back in time order")?;
+            }
+        }
     }
 
     summary.elapsed = started.elapsed();
     Ok(summary)
 }
 
-/// Where the newly stored events start: the smallest new seq and the earliest new event time.
+/// Where the newly stored events start (the smallest new seq and the earliest new event time),
+/// and the new events themselves while they fit in memory.
 #[derive(Debug, Default)]
 struct NewEvents {
     first_seq: Option<i64>,
     first_time: Option<Timestamp>,
+    /// `(seq, event)`; `None` once more than [`HELD_EVENTS`] were new.
+    held: Option<Vec<(i64, Event)>>,
 }
+
+/// New events kept in memory for detection (a few hundred MB of CloudTrail). Past this the
+/// feed reads them back from the store instead: decoding them again costs about as much as
+/// parsing them did.
+const HELD_EVENTS: usize = 128 * 1024;
 
 /// How many events go to the store in one transaction.
 const BATCH_EVENTS: usize = 50_000;
@@ -244,10 +279,16 @@ impl Batch {
             .context("storing events")?;
         summary.events_new += inserted.new_count() as u64;
         summary.duplicates += inserted.duplicate_count() as u64;
-        for (event, seq) in self.events.iter().zip(&inserted.seqs) {
-            if let Some(seq) = seq {
-                new.first_seq = Some(new.first_seq.map_or(*seq, |s| s.min(*seq)));
-                new.first_time = Some(new.first_time.map_or(event.time, |t| t.min(event.time)));
+        for (event, seq) in self.events.drain(..).zip(&inserted.seqs) {
+            let Some(seq) = *seq else { continue };
+            new.first_seq = Some(new.first_seq.map_or(seq, |s| s.min(seq)));
+            new.first_time = Some(new.first_time.map_or(event.time, |t| t.min(event.time)));
+            if let Some(held) = &mut new.held {
+                if held.len() < HELD_EVENTS {
+                    held.push((seq, event));
+                } else {
+                    new.held = None;
+                }
             }
         }
         let now = Timestamp::from_millis(jiff::Timestamp::now().as_millisecond());

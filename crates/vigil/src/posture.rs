@@ -5,6 +5,10 @@
 //! engine's output into the next one's input (scan secrets → exposed keys for the identity
 //! view; identity links and data access → the graph's identity facts; the key's owner is read
 //! from CloudTrail in the store, where every call made with a key names its user).
+//!
+//! The identity and path analyses are kept in the store (`vigil_server::POSTURE_NAMESPACE`),
+//! as `vigil iam analyze`, `vigil paths` and `vigil risks` also do, so the console shows the
+//! latest; the scan report is kept under `scan/<target>` as `vigil scan` does.
 
 use crate::cmd::paths::read_inventory;
 use anyhow::{Context, Result};
@@ -17,7 +21,7 @@ use vigil_graph::{
     HostFindings, LoadReport, SecretFact, VulnFact,
 };
 use vigil_iam::{Account, Analysis, ApiCall, ExposedKey, Options, Outcome};
-use vigil_model::{Actor, EntityKind, EntityRef};
+use vigil_model::{Actor, EntityKind, EntityRef, EventBody, EventSource, HostEventKind};
 use vigil_scan::ScanReport;
 use vigil_scan::fs::DirFs;
 use vigil_scan::secrets::SecretScanner;
@@ -50,6 +54,7 @@ pub fn assess(
     advisories: Vec<vigil_scan::vulndb::Advisory>,
 ) -> Result<Posture> {
     let scan = scan_host(store, host, advisories)?;
+    link_host_and_key_alerts(store, host.instance_id, &scan)?;
 
     let authz_path = inventory_dir.join("iam-authorization-details.json");
     let authz = std::fs::read(&authz_path)
@@ -83,7 +88,12 @@ pub fn assess(
         window_days: 90,
         exposed_keys,
     };
-    let analysis = Analysis::run(&account, credentials.as_ref(), &calls, &options);
+    // The least-privilege policies are built from ordinary use: calls that open alerts hold as
+    // evidence (the attacker's) are left out of used-vs-granted.
+    let (alerts, _) = store.list_alerts(&vigil_store::AlertFilter::default())?;
+    let excluded = vigil_iam::exclusion::CallExclusions::from_open_alerts(&alerts);
+    let analysis =
+        Analysis::run_excluding(&account, credentials.as_ref(), &calls, &options, &excluded);
 
     let mut inventory = LoadReport::default();
     let files = read_inventory(inventory_dir, &mut inventory)?;
@@ -97,9 +107,10 @@ pub fn assess(
         ..Facts::default()
     };
     identity_facts(&analysis, &inv, &key_owners, &mut facts);
-    let (alerts, _) = store.list_alerts(&vigil_store::AlertFilter::default())?;
     facts.alerts = alerts;
     let paths = vigil_graph::analyze(&inv, &facts, &vigil_graph::AnalysisOptions::default());
+    save_iam(store, &analysis.report, "vigil demo")?;
+    save_paths(store, &paths, "vigil demo")?;
 
     Ok(Posture {
         scan,
@@ -107,6 +118,79 @@ pub fn assess(
         paths,
         inventory,
     })
+}
+
+/// Keeps the identity analysis in the store, where `vigil serve` shows it (the latest wins).
+pub fn save_iam(store: &mut Store, report: &vigil_iam::report::Report, source: &str) -> Result<()> {
+    vigil_server::save_posture(store, vigil_server::IAM_KEY, source, report)
+        .context("storing the identity analysis")
+}
+
+/// Keeps the attack-path analysis (paths, fix first, top risks) in the store for `vigil serve`.
+pub fn save_paths(store: &mut Store, analysis: &vigil_graph::Analysis, source: &str) -> Result<()> {
+    vigil_server::save_posture(store, vigil_server::PATHS_KEY, source, analysis)
+        .context("storing the attack-path analysis")
+}
+
+/// Opens the store of `data_dir` and runs `save` on it.
+pub fn save_in(data_dir: &Path, save: impl FnOnce(&mut Store) -> Result<()>) -> Result<()> {
+    let mut store = crate::open_store(data_dir)?;
+    save(&mut store)
+}
+
+/// Links the host's `compromised_host` alert and the `compromised_aws_keys` alert of any key
+/// the scan found in a file that alert's evidence read (see `alert_links.rs`).
+fn link_host_and_key_alerts(store: &mut Store, instance_id: &str, scan: &ScanReport) -> Result<()> {
+    use crate::alert_links::HostCredential;
+    let credentials: Vec<HostCredential> = scan
+        .secrets
+        .iter()
+        .filter_map(|s| {
+            Some(HostCredential {
+                host_id: instance_id.to_string(),
+                path: format!("/{}", s.path.trim_start_matches('/')),
+                key_id: s.aws_access_key_id.clone()?,
+            })
+        })
+        .collect();
+    if credentials.is_empty() {
+        return Ok(());
+    }
+    let (mut alerts, _) = store.list_alerts(&vigil_store::AlertFilter {
+        types: vec!["compromised_host".into(), "compromised_aws_keys".into()],
+        ..vigil_store::AlertFilter::default()
+    })?;
+    let mut reads: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for alert in alerts.iter().filter(|a| a.alert_type == "compromised_host") {
+        let ids: Vec<_> = alert
+            .evidence
+            .iter()
+            .flat_map(|e| {
+                [EventSource::Agent, EventSource::Falco, EventSource::Auditd]
+                    .map(|s| (s, e.event_id.clone()))
+            })
+            .collect();
+        let paths = reads.entry(alert.id.clone()).or_default();
+        for stored in store.events_by_ids(&ids)? {
+            let EventBody::Host(h) = &stored.event.body else {
+                continue;
+            };
+            match &h.kind {
+                HostEventKind::FileAccess { path, .. } => paths.push(path.clone()),
+                HostEventKind::ProcessStart { process } => {
+                    paths.extend(process.argv.iter().filter(|a| a.starts_with('/')).cloned())
+                }
+                _ => {}
+            }
+        }
+    }
+    let changed = crate::alert_links::link_host_and_key_alerts(&mut alerts, &reads, &credentials);
+    for i in changed {
+        if let Some(alert) = alerts.get(i) {
+            store.upsert_alert(alert)?;
+        }
+    }
+    Ok(())
 }
 
 /// Scans one host root with the given advisories and Vigil's secret rules; stores the report.

@@ -241,10 +241,27 @@ fn agent_to_the_real_server_killed_and_restarted_loses_nothing() {
             "srv-test",
         ])
         .args(["--disable", "files", "--disable", "logins"])
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Start the processes once the agent says it collects (loading eBPF takes a moment); the
+    // rest of its stderr is drained so it never blocks.
+    let stderr = agent.stderr.take().unwrap();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("collecting with") {
+                let _ = ready_tx.send(());
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the agent reports that it is collecting");
     let mut pids = Vec::new();
     let mut run = |n: usize| {
         for _ in 0..n {

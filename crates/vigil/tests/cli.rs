@@ -160,6 +160,15 @@ fn demo_story_ingests_and_reingest_adds_nothing() {
     );
     let keys = of_type("compromised_aws_keys");
     assert_eq!(keys.len(), 1, "one compromised_aws_keys composite");
+    // The key was read on the host: the two composites name each other.
+    assert_eq!(hosts[0]["related"][0]["id"], keys[0]["id"]);
+    assert_eq!(keys[0]["related"][0]["id"], hosts[0]["id"]);
+    assert!(
+        keys[0]["related"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("/opt/app/config/settings.py")
+    );
     assert!(
         keys[0]["entities"]
             .as_array()
@@ -238,6 +247,45 @@ fn demo_story_ingests_and_reingest_adds_nothing() {
     assert!(
         !posture["fix_first"].as_array().unwrap().is_empty(),
         "a fix is proposed"
+    );
+
+    // The console's posture views read what the demo kept in the store: the identity and path
+    // analyses (versioned) and the scan, none holding the planted secret.
+    let settings =
+        std::fs::read_to_string(input.join("rootfs/opt/app/config/settings.py")).unwrap();
+    let secret = settings
+        .lines()
+        .find_map(|l| l.strip_prefix("AWS_SECRET_ACCESS_KEY = \""))
+        .unwrap()
+        .trim_end_matches('"');
+    assert_eq!(secret.len(), 40, "the planted secret access key");
+    let store = vigil_store::Store::open(&data).unwrap();
+    for key in [vigil_server::IAM_KEY, vigil_server::PATHS_KEY] {
+        let doc: Value = store
+            .get_state(vigil_server::POSTURE_NAMESPACE, key)
+            .unwrap()
+            .unwrap_or_else(|| panic!("posture/{key} not stored"));
+        assert_eq!(doc["version"], vigil_server::POSTURE_FORMAT_VERSION);
+        assert_eq!(doc["source"], "vigil demo");
+        assert!(
+            !doc.to_string().contains(secret),
+            "posture/{key} holds the secret"
+        );
+    }
+    let paths: Value = store
+        .get_state(vigil_server::POSTURE_NAMESPACE, vigil_server::PATHS_KEY)
+        .unwrap()
+        .unwrap();
+    assert_eq!(paths["report"]["paths"][0]["id"], top["id"]);
+    let scans = store.state_keys(vigil_server::SCAN_NAMESPACE).unwrap();
+    assert_eq!(scans.len(), 1, "{scans:?}");
+    let scan: Value = store
+        .get_state(vigil_server::SCAN_NAMESPACE, &scans[0])
+        .unwrap()
+        .unwrap();
+    assert!(
+        !scan.to_string().contains(secret),
+        "the scan holds the secret"
     );
 }
 

@@ -39,6 +39,7 @@ impl Shipper {
         let mut backoff = BACKOFF_MIN;
         let mut last_stats = Instant::now();
         let mut last_lost = 0u64;
+        let mut losses = crate::lost::LossReporter::new(crate::clock::now());
         loop {
             let wait = if pending.is_empty() {
                 Duration::from_millis(200)
@@ -66,6 +67,9 @@ impl Shipper {
                 Err(RecvTimeoutError::Timeout) => false,
                 Err(RecvTimeoutError::Disconnected) => true,
             };
+            if disconnected || last_stats.elapsed() >= Duration::from_secs(5) {
+                self.add_losses(&mut losses, &mut pending, &mut first_at);
+            }
             if !pending.is_empty()
                 && (disconnected
                     || pending.len() >= self.batch_max_events
@@ -91,6 +95,24 @@ impl Shipper {
             }
         }
         self.report(last_lost);
+    }
+
+    /// Appends a `lost_coverage` event per reason for what was lost since the last report.
+    fn add_losses(
+        &self,
+        losses: &mut crate::lost::LossReporter,
+        pending: &mut Vec<Observed>,
+        first_at: &mut Instant,
+    ) {
+        let now = crate::clock::now();
+        for kind in losses.events(&self.stats.snapshot(), now) {
+            if pending.is_empty() {
+                *first_at = Instant::now();
+            }
+            // Counted as observed so that observed = shipped + lost still holds.
+            Stats::add(&self.stats.events_observed, 1);
+            pending.push(Observed { time: now, kind });
+        }
     }
 
     /// The final delivery after the sources stopped: keep trying until empty or out of time.

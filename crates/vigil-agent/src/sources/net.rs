@@ -191,6 +191,12 @@ impl NetSource {
         }
     }
 
+    /// One look at the socket tables: every socket open now is reported (the eBPF path does
+    /// this once at start, so sockets opened before the agent are known as on the fallback).
+    pub fn poll_once(&self) {
+        self.poll(&mut Tracker::default(), &mut HashMap::new());
+    }
+
     fn poll(&self, tracker: &mut Tracker, owners: &mut HashMap<u64, u32>) {
         let time = crate::clock::now();
         let mut entries = Vec::new();

@@ -18,6 +18,26 @@ pub fn is_root() -> bool {
     root
 }
 
+/// The collectors to test on this build: `ebpf` when the BPF object was built (CI installs
+/// clang), and always `fallback`.
+pub fn collectors() -> Vec<&'static str> {
+    let mut c = vec!["fallback"];
+    if vigil_agent::ebpf::BUILT_WITH_EBPF {
+        c.insert(0, "ebpf");
+    } else {
+        eprintln!("NOTE: this build has no BPF object; only the fallback path is tested");
+    }
+    c
+}
+
+/// The agent's stderr names the path it collected with.
+pub fn assert_path(log: &str, collector: &str) {
+    assert!(
+        log.contains(&format!("collecting with {collector} (")),
+        "the agent says it ran the {collector} path: {log}"
+    );
+}
+
 pub struct RunningAgent {
     pub child: Child,
     pub stderr: std::thread::JoinHandle<String>,
@@ -25,7 +45,21 @@ pub struct RunningAgent {
 
 /// Starts `vigil-agent` with `args` and returns once it says it is collecting.
 pub fn start(args: &[&str]) -> RunningAgent {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil-agent"))
+    start_under(&[], args)
+}
+
+/// Like [`start`], run through a wrapper command (`setpriv ...`) when `wrapper` is not empty.
+pub fn start_under(wrapper: &[&str], args: &[&str]) -> RunningAgent {
+    let agent = env!("CARGO_BIN_EXE_vigil-agent");
+    let mut cmd = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut c = Command::new(program);
+            c.args(rest).arg(agent);
+            c
+        }
+        None => Command::new(agent),
+    };
+    let mut child = cmd
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -18,6 +18,8 @@ pub enum Stage {
     ReverseShell,
     DownloadExecute,
     Cryptominer,
+    /// An application did what its baseline never saw (supporting evidence only).
+    AppNovelty(super::apps::AppDimension),
 }
 
 /// One detector's verdict.
@@ -85,7 +87,7 @@ pub fn is_shell(name: &str) -> bool {
     SHELLS.contains(&name)
 }
 
-fn is_fetcher(name: &str) -> bool {
+pub fn is_fetcher(name: &str) -> bool {
     FETCHERS.contains(&name) || name.starts_with("python")
 }
 

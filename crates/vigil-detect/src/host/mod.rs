@@ -9,10 +9,13 @@
 //! they do (a `whoami` in an intruder's tree is not an admin's `whoami`) and puts their
 //! events on the incident's timeline as the process tree.
 
+pub mod apps;
 pub mod detectors;
 pub mod tree;
 
+use crate::config::DetectConfig;
 use crate::finding::{Category, Finding};
+use apps::{AppBaselines, AppDimension, AppNovelty};
 use detectors::{Stage, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -39,6 +42,9 @@ pub struct HostCtx {
     pub last_download: Option<Timestamp>,
     #[serde(default)]
     pub next_prune: i64,
+    /// What each application on the host normally does ([`apps`]).
+    #[serde(default)]
+    pub apps: AppBaselines,
 }
 
 /// Every host's context.
@@ -61,15 +67,28 @@ impl HostWatch {
         self.hosts.values().map(|h| h.procs.len()).sum()
     }
 
+    /// Every application baseline with its host.
+    pub fn app_baselines(&self) -> impl Iterator<Item = (&str, &apps::AppBaseline)> {
+        self.hosts
+            .iter()
+            .flat_map(|(id, h)| h.apps.iter().map(move |a| (id.as_str(), a)))
+    }
+
+    /// Applications not baselined because their host was at its cap.
+    pub fn apps_refused(&self) -> u64 {
+        self.hosts.values().map(|h| h.apps.refused).sum()
+    }
+
     /// Checks one host event; appends findings to `out`. Returns whether the event belongs
     /// to a tainted process tree (so it belongs on an open incident's timeline).
     pub fn observe(
         &mut self,
         event: &Event,
         h: &HostEvent,
-        window_ms: i64,
+        config: &DetectConfig,
         out: &mut Vec<Finding>,
     ) -> bool {
+        let window_ms = config.incident_window_ms;
         let ctx = match self.hosts.get_mut(&h.host_id) {
             Some(c) => c,
             None => self.hosts.entry(h.host_id.clone()).or_default(),
@@ -109,8 +128,10 @@ impl HostWatch {
                 if detectors::is_download(&p) {
                     ctx.last_download = Some(now);
                 }
+                let novelties = learn_start(ctx, &mut p, process.image.as_deref(), now, config);
                 let pid = p.pid;
                 ctx.procs.start(p, now);
+                push_novelties(novelties, &h.host_id, &mut verdicts);
                 if let Some(p) = ctx.procs.get(pid) {
                     let parents = ctx.procs.ancestors(pid);
                     detectors::on_start(
@@ -130,6 +151,7 @@ impl HostWatch {
             }
             HostEventKind::Network {
                 direction,
+                src_port,
                 dst_ip,
                 dst_port,
                 process,
@@ -144,7 +166,31 @@ impl HostWatch {
                     let tainted = owner.is_some_and(|p| p.tainted);
                     detectors::on_connect(name, owner, dst_ip, *dst_port, tainted, &mut verdicts);
                 }
+                let app = owner.map_or(0, |p| p.app);
+                let learned = match direction {
+                    vigil_model::host::Direction::Connect => ctx.apps.observe(
+                        app,
+                        AppDimension::Destination,
+                        apps::destination_hash(dst_ip, *dst_port),
+                        || apps::destination(dst_ip, *dst_port),
+                        now,
+                        config,
+                    ),
+                    vigil_model::host::Direction::Listen => {
+                        let port = *src_port;
+                        ctx.apps.observe(
+                            app,
+                            AppDimension::ListenPort,
+                            apps::listen_hash(port),
+                            || port.to_string(),
+                            now,
+                            config,
+                        )
+                    }
+                    vigil_model::host::Direction::Accept => None,
+                };
                 subject = owner.map(|p| p.pid);
+                push_novelties([learned], &h.host_id, &mut verdicts);
             }
             HostEventKind::FileAccess {
                 path,
@@ -204,6 +250,8 @@ impl HostWatch {
                 subject = owner.map(|p| p.pid);
             }
             HostEventKind::Login { .. } => return false,
+            // Not evidence of activity: forks are followed by their exec, losses by nothing.
+            HostEventKind::ProcessFork { .. } | HostEventKind::LostCoverage { .. } => return false,
         }
         let in_tree = subject
             .and_then(|pid| ctx.procs.get(pid))
@@ -363,6 +411,32 @@ fn finding(
             !verdict.weak,
             "Cryptominer on the host",
         ),
+        Stage::AppNovelty(d) => {
+            let (key, title) = match d {
+                AppDimension::Binary => ("new_app_binary", "New binary for an application"),
+                AppDimension::Child => ("new_app_child", "New child process for an application"),
+                AppDimension::Destination => (
+                    "new_app_destination",
+                    "New outbound destination for an application",
+                ),
+                AppDimension::ListenPort => (
+                    "new_app_listen_port",
+                    "New listening port for an application",
+                ),
+            };
+            (
+                key,
+                Category::NewBehaviour,
+                if verdict.weak {
+                    Severity::Low
+                } else {
+                    Severity::Medium
+                },
+                if verdict.weak { 0.05 } else { 0.15 },
+                false,
+                title,
+            )
+        }
     };
     Finding {
         key: key.to_string(),
@@ -379,6 +453,103 @@ fn finding(
         first_seen: ev.time,
         last_seen: ev.time,
         standalone,
+    }
+}
+
+/// Places a starting process in its application (its image, its parent's application, or its
+/// own executable when it is a service's root) and learns or checks what it does there.
+fn learn_start(
+    ctx: &mut HostCtx,
+    p: &mut Proc,
+    image: Option<&str>,
+    now: Timestamp,
+    config: &DetectConfig,
+) -> [Option<AppNovelty>; 2] {
+    let parent = ctx
+        .procs
+        .get(p.ppid)
+        .filter(|par| par.pid != 1 && par.pid != p.pid && par.started <= p.started);
+    let image = image.filter(|i| !i.is_empty());
+    let (key, root) = match (image, parent) {
+        (Some(img), _) => (crate::fasthash::value_hash(65, img), true),
+        (None, Some(par)) if par.app != 0 => (par.app, false),
+        (None, _) if !p.exe.is_empty() => (crate::fasthash::value_hash(66, &p.exe), true),
+        _ => (0, false),
+    };
+    if key == 0 {
+        return [None, None];
+    }
+    if root {
+        let ok = ctx.apps.ensure(
+            key,
+            || match image {
+                Some(img) => format!("image:{img}"),
+                None => format!("exe:{}", p.exe),
+            },
+            now,
+            config,
+        );
+        if !ok {
+            return [None, None];
+        }
+    }
+    p.app = key;
+    let exe = p.exe.as_str();
+    let binary = (!exe.is_empty())
+        .then(|| {
+            ctx.apps.observe(
+                key,
+                AppDimension::Binary,
+                apps::binary_hash(exe),
+                || exe.to_string(),
+                now,
+                config,
+            )
+        })
+        .flatten();
+    let child = parent
+        .filter(|par| par.app == key && !exe.is_empty())
+        .and_then(|par| {
+            let (pn, cn) = (par.name(), p.name());
+            ctx.apps.observe(
+                key,
+                AppDimension::Child,
+                apps::child_hash(pn, cn),
+                || format!("{pn} -> {cn}"),
+                now,
+                config,
+            )
+        });
+    [binary, child]
+}
+
+/// Novelties as verdicts: a new shell or fetch tool under an application, a new destination
+/// and a new listening port are medium; a new binary or other child is low (evidence only).
+fn push_novelties(
+    novelties: impl IntoIterator<Item = Option<AppNovelty>>,
+    host_id: &str,
+    out: &mut Vec<Verdict>,
+) {
+    for n in novelties.into_iter().flatten() {
+        let weak = match n.dimension {
+            AppDimension::Binary => true,
+            AppDimension::Child => {
+                let child = n.value.rsplit(" -> ").next().unwrap_or("");
+                !(detectors::is_shell(child) || detectors::is_fetcher(child))
+            }
+            AppDimension::Destination | AppDimension::ListenPort => false,
+        };
+        let mitre = match n.dimension {
+            AppDimension::Binary | AppDimension::Child => crate::finding::mitre("TA0002", "T1059"),
+            AppDimension::Destination => crate::finding::mitre("TA0011", "T1071"),
+            AppDimension::ListenPort => crate::finding::mitre("TA0011", "T1571"),
+        };
+        out.push(Verdict {
+            stage: Stage::AppNovelty(n.dimension),
+            why: n.explain(host_id),
+            mitre,
+            weak,
+        });
     }
 }
 

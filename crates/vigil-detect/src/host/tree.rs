@@ -43,6 +43,9 @@ pub struct Proc {
     /// Part of a tree a strong finding marked (it and every descendant started after it).
     #[serde(default)]
     pub tainted: bool,
+    /// The application it belongs to ([`super::apps::app_key`]; 0 when not baselined).
+    #[serde(default)]
+    pub app: u64,
 }
 
 impl Proc {
@@ -70,6 +73,7 @@ impl Proc {
             start_id: start_id.to_string(),
             socket_io: p.stdin == Some(FdKind::Socket) || p.stdout == Some(FdKind::Socket),
             tainted: false,
+            app: 0,
         }
     }
 

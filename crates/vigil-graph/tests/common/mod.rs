@@ -131,6 +131,7 @@ pub fn alert_on(id: &str, entity: EntityRef) -> Alert {
         children: vec![],
         status: AlertStatus::New,
         score: 90.0,
+        related: Vec::new(),
     }
 }
 

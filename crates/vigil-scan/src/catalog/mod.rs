@@ -7,6 +7,8 @@ mod js;
 mod misc;
 mod os_release;
 mod python;
+pub mod rpm;
+pub mod rpmdb_sqlite;
 mod rust;
 
 pub use golang::{go_binary_packages, looks_like_go_binary};
@@ -106,76 +108,79 @@ pub fn catalog(
         let name = file_name(path);
         let parent = path.rsplit_once('/').map_or("", |(d, _)| d);
         let parent_name = file_name(parent);
-        let found: Option<Vec<Package>> = match name {
-            "status" if path.ends_with("/var/lib/dpkg/status") => {
-                read_text(fs, path, problems).map(|t| dpkg::parse_status(&t, path, os))
-            }
-            _ if parent.ends_with("/var/lib/dpkg/status.d") && !name.ends_with(".md5sums") => {
-                read_text(fs, path, problems).map(|t| dpkg::parse_status(&t, path, os))
-            }
-            "installed" if path.ends_with("/lib/apk/db/installed") => {
-                read_text(fs, path, problems).map(|t| misc::parse_apk(&t, path, os))
-            }
-            "rpmdb.sqlite" | "Packages.db" if parent.ends_with("/rpm") => {
-                problems.push(Problem::new(
-                    ProblemKind::Unsupported,
-                    path,
-                    "rpm database: not read yet (SQLite/NDB rpmdb needs a reader outside the store)",
-                ));
-                None
-            }
-            "Packages" if parent.ends_with("/var/lib/rpm") => {
-                problems.push(Problem::new(
-                    ProblemKind::Unsupported,
-                    path,
-                    "rpm Berkeley DB database: not read yet",
-                ));
-                None
-            }
-            "METADATA" if parent_name.ends_with(".dist-info") => {
-                read_text(fs, path, problems).map(|t| python::parse_metadata(&t, path))
-            }
-            "PKG-INFO" if parent_name.ends_with(".egg-info") => {
-                read_text(fs, path, problems).map(|t| python::parse_metadata(&t, path))
-            }
-            _ if name.ends_with(".egg-info") && e.kind == FileKind::File => {
-                read_text(fs, path, problems).map(|t| python::parse_metadata(&t, path))
-            }
-            "requirements.txt" => {
-                read_text(fs, path, problems).map(|t| python::parse_requirements(&t, path))
-            }
-            "Pipfile.lock" => read_text(fs, path, problems)
-                .map(|t| python::parse_pipfile_lock(&t, path, problems)),
-            "poetry.lock" | "uv.lock" | "pylock.toml" => {
-                read_text(fs, path, problems).map(|t| python::parse_toml_lock(&t, path, problems))
-            }
-            "package-lock.json" => {
-                read_text(fs, path, problems).map(|t| js::parse_package_lock(&t, path, problems))
-            }
-            "package.json" if parent.contains("/node_modules/") => {
-                read_text(fs, path, problems).map(|t| js::parse_package_json(&t, path))
-            }
-            "yarn.lock" => read_text(fs, path, problems).map(|t| js::parse_yarn_lock(&t, path)),
-            "pnpm-lock.yaml" => {
-                read_text(fs, path, problems).map(|t| js::parse_pnpm_lock(&t, path, problems))
-            }
-            "bun.lock" => {
-                read_text(fs, path, problems).map(|t| js::parse_bun_lock(&t, path, problems))
-            }
-            "Cargo.lock" => {
-                read_text(fs, path, problems).map(|t| rust::parse_cargo_lock(&t, path, problems))
-            }
-            "go.mod" => read_text(fs, path, problems).map(|t| {
-                let mut pkgs = golang::parse_go_mod(&t, path);
-                if golang::go_minor(&t).is_some_and(|m| m < 17)
-                    && let Ok(sum) = read_resolved(fs, &format!("{parent}/go.sum"), MAX_DB_BYTES)
-                {
-                    golang::add_go_sum(&mut pkgs, &String::from_utf8_lossy(&sum), path);
+        let found: Option<Vec<Package>> =
+            match name {
+                "status" if path.ends_with("/var/lib/dpkg/status") => {
+                    read_text(fs, path, problems).map(|t| dpkg::parse_status(&t, path, os))
                 }
-                pkgs
-            }),
-            _ => None,
-        };
+                _ if parent.ends_with("/var/lib/dpkg/status.d") && !name.ends_with(".md5sums") => {
+                    read_text(fs, path, problems).map(|t| dpkg::parse_status(&t, path, os))
+                }
+                "installed" if path.ends_with("/lib/apk/db/installed") => {
+                    read_text(fs, path, problems).map(|t| misc::parse_apk(&t, path, os))
+                }
+                "rpmdb.sqlite" if parent.ends_with("/rpm") => {
+                    let headers = rpmdb_sqlite::read(fs, path, problems);
+                    Some(rpm::packages(&headers, path, os))
+                }
+                "Packages.db" if parent.ends_with("/rpm") => {
+                    problems.push(Problem::new(
+                        ProblemKind::Unsupported,
+                        path,
+                        "rpm NDB database (SUSE): not read yet (no NDB reader)",
+                    ));
+                    None
+                }
+                "Packages" if parent.ends_with("/var/lib/rpm") => {
+                    problems.push(Problem::new(
+                        ProblemKind::Unsupported,
+                        path,
+                        "rpm Berkeley DB database (RHEL/CentOS 7, 8): not read yet",
+                    ));
+                    None
+                }
+                "METADATA" if parent_name.ends_with(".dist-info") => {
+                    read_text(fs, path, problems).map(|t| python::parse_metadata(&t, path))
+                }
+                "PKG-INFO" if parent_name.ends_with(".egg-info") => {
+                    read_text(fs, path, problems).map(|t| python::parse_metadata(&t, path))
+                }
+                _ if name.ends_with(".egg-info") && e.kind == FileKind::File => {
+                    read_text(fs, path, problems).map(|t| python::parse_metadata(&t, path))
+                }
+                "requirements.txt" => {
+                    read_text(fs, path, problems).map(|t| python::parse_requirements(&t, path))
+                }
+                "Pipfile.lock" => read_text(fs, path, problems)
+                    .map(|t| python::parse_pipfile_lock(&t, path, problems)),
+                "poetry.lock" | "uv.lock" | "pylock.toml" => read_text(fs, path, problems)
+                    .map(|t| python::parse_toml_lock(&t, path, problems)),
+                "package-lock.json" => read_text(fs, path, problems)
+                    .map(|t| js::parse_package_lock(&t, path, problems)),
+                "package.json" if parent.contains("/node_modules/") => {
+                    read_text(fs, path, problems).map(|t| js::parse_package_json(&t, path))
+                }
+                "yarn.lock" => read_text(fs, path, problems).map(|t| js::parse_yarn_lock(&t, path)),
+                "pnpm-lock.yaml" => {
+                    read_text(fs, path, problems).map(|t| js::parse_pnpm_lock(&t, path, problems))
+                }
+                "bun.lock" => {
+                    read_text(fs, path, problems).map(|t| js::parse_bun_lock(&t, path, problems))
+                }
+                "Cargo.lock" => read_text(fs, path, problems)
+                    .map(|t| rust::parse_cargo_lock(&t, path, problems)),
+                "go.mod" => read_text(fs, path, problems).map(|t| {
+                    let mut pkgs = golang::parse_go_mod(&t, path);
+                    if golang::go_minor(&t).is_some_and(|m| m < 17)
+                        && let Ok(sum) =
+                            read_resolved(fs, &format!("{parent}/go.sum"), MAX_DB_BYTES)
+                    {
+                        golang::add_go_sum(&mut pkgs, &String::from_utf8_lossy(&sum), path);
+                    }
+                    pkgs
+                }),
+                _ => None,
+            };
         if let Some(pkgs) = found {
             out.extend(pkgs);
         }

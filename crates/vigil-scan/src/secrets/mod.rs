@@ -1,15 +1,17 @@
 //! Hard-coded secrets. Rules in gitleaks' format (gitleaks' own file plus Vigil's pack in
-//! `data/secrets/vigil-rules.toml`), a keyword prefilter (one Aho-Corasick pass picks the
+//! `data/secrets/vigil-rules.toml`), a keyword prefilter (one lazy-DFA pass picks the
 //! rules a file can match), Shannon entropy, allowlists, and AWS key pairs joined per file.
 //! Findings carry a fingerprint and a redacted preview; the secret itself never leaves
 //! [`SecretScanner::scan`].
 
+mod prefilter;
 mod rules;
+mod window;
 
 pub use rules::{Allowlist, Rule, Target, load_rules};
 
 use crate::report::SecretFinding;
-use aho_corasick::AhoCorasick;
+use prefilter::{Prefilter, Seen};
 use vigil_model::Severity;
 
 /// Vigil's own rules, shipped with the binary.
@@ -52,13 +54,22 @@ pub fn fingerprint(secret: &str) -> String {
 pub struct SecretScanner {
     rules: Vec<Rule>,
     global: Vec<Allowlist>,
-    prefilter: Option<AhoCorasick>,
-    /// For each prefilter pattern, the rules it enables.
+    /// Keywords and keyword-less regexes in one pass; `None` (it did not build): every rule
+    /// runs over whole files.
+    prefilter: Option<Prefilter>,
+    /// For each keyword, the rules it enables.
     keyword_rules: Vec<Vec<usize>>,
-    /// Rules without keywords: always run.
+    /// Rules with a regex and no keywords, in the prefilter's regex order.
     always: Vec<usize>,
+    /// Rules with a regex, no keywords and a path condition: whole files, where the path fits.
+    gated: Vec<usize>,
+    /// Rules without a regex and without keywords: the path alone decides.
+    path_only: Vec<usize>,
     pub load_errors: Vec<String>,
 }
+
+/// Files with a NUL byte in this many leading bytes are binary: no text rule runs on them.
+const BINARY_SNIFF: usize = 8192;
 
 const AWS_ID: &str = "vigil-aws-access-key-id";
 const AWS_SECRET: &str = "vigil-aws-secret-access-key";
@@ -78,7 +89,7 @@ fn allowed(list: &Allowlist, path: &str, secret: &str, matched: &str, line: &str
     };
     let lower = secret.to_ascii_lowercase();
     let checks = [
-        (!list.paths.is_empty()).then(|| list.paths.iter().any(|r| r.is_match(path))),
+        (!list.paths.is_empty()).then(|| list.path_matches(path)),
         (!list.regexes.is_empty()).then(|| list.regexes.iter().any(|r| r.is_match(target))),
         (!list.stopwords.is_empty())
             .then(|| list.stopwords.iter().any(|w| lower.contains(w.as_str()))),
@@ -120,10 +131,14 @@ impl SecretScanner {
     ) -> SecretScanner {
         let mut words: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
-        let mut always = Vec::new();
+        let (mut always, mut path_only) = (Vec::new(), Vec::new());
         for (i, r) in rules.iter().enumerate() {
             if r.keywords.is_empty() {
-                always.push(i);
+                if r.regex.is_some() {
+                    always.push(i);
+                } else {
+                    path_only.push(i);
+                }
             }
             for k in &r.keywords {
                 match words.iter().position(|w| w == k) {
@@ -135,9 +150,22 @@ impl SecretScanner {
                 }
             }
         }
-        let prefilter = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&words)
+        // Rules limited to some paths stay out of the prefilter: they run where the path fits.
+        let (gated, always): (Vec<usize>, Vec<usize>) = always
+            .into_iter()
+            .partition(|&i| rules.get(i).is_some_and(|r| r.path.is_some()));
+        let patterns: Vec<&str> = always
+            .iter()
+            .filter_map(|&i| {
+                rules
+                    .get(i)
+                    .and_then(|r| r.regex.as_ref())
+                    .map(|re| re.as_str())
+            })
+            .collect();
+        let mut load_errors = load_errors;
+        let prefilter = Prefilter::build(&words, &patterns)
+            .map_err(|e| load_errors.push(format!("prefilter (every rule runs everywhere): {e}")))
             .ok();
         SecretScanner {
             rules,
@@ -145,6 +173,8 @@ impl SecretScanner {
             prefilter,
             keyword_rules,
             always,
+            gated,
+            path_only,
             load_errors,
         }
     }
@@ -154,106 +184,180 @@ impl SecretScanner {
     }
 
     /// Secrets in one file's bytes. `path` is the file's path in the target.
+    ///
+    /// One pass ([`prefilter`]) finds every keyword and every end of a keyword-less rule's
+    /// match; each rule's regex then runs only over the lines around those ([`window`]).
+    /// Binary files (a NUL early on) get only the path rules.
     pub fn scan(&self, path: &str, bytes: &[u8]) -> Vec<SecretFinding> {
         if self.global.iter().any(|g| {
             !g.paths.is_empty()
                 && g.regexes.is_empty()
                 && g.stopwords.is_empty()
-                && g.paths.iter().any(|r| r.is_match(path))
+                && g.path_matches(path)
         }) {
             return Vec::new();
         }
         let text = bytes;
-        let mut wanted = vec![false; self.rules.len()];
-        for &i in &self.always {
-            if let Some(w) = wanted.get_mut(i) {
-                *w = true;
+        let head = text.get(..text.len().min(BINARY_SNIFF)).unwrap_or_default();
+        let binary = memchr::memchr(0, head).is_some();
+        let mut path_ok: Vec<Option<bool>> = vec![None; self.rules.len()];
+        let mut path_allows = |i: usize, rule: &Rule| -> bool {
+            let Some(p) = &rule.path else { return true };
+            match path_ok.get_mut(i) {
+                Some(Some(ok)) => *ok,
+                Some(slot) => *slot.insert(p.is_match(path)),
+                None => false,
+            }
+        };
+        let mut hits: Vec<Hit> = Vec::new();
+        let path_hit = |i: usize| Hit {
+            rule: i,
+            secret: format!("{path}:{}", bytes.len()),
+            line: 1,
+        };
+        for &i in &self.path_only {
+            if let Some(rule) = self.rules.get(i)
+                && path_allows(i, rule)
+            {
+                hits.push(path_hit(i));
             }
         }
-        if let Some(ac) = &self.prefilter {
-            for m in ac.find_overlapping_iter(text) {
-                for &i in self
-                    .keyword_rules
-                    .get(m.pattern().as_usize())
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(w) = wanted.get_mut(i) {
-                        *w = true;
+        if binary {
+            return self.findings(path, hits);
+        }
+        // (rule, span) for every keyword hit and keyword-less match end.
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        let complete = self.prefilter.as_ref().is_some_and(|pf| {
+            pf.scan(text, |seen| match seen {
+                Seen::Keyword { k, start, end } => {
+                    for &i in self.keyword_rules.get(k).into_iter().flatten() {
+                        let reach = self.rules.get(i).and_then(|r| r.newline_reach);
+                        let (s, e) = window::around(text, start, end, reach);
+                        found.push((i, s, e));
                     }
                 }
-            }
+                Seen::Regex { r, end } => {
+                    if let Some(&i) = self.always.get(r) {
+                        let reach = self.rules.get(i).and_then(|r| r.newline_reach);
+                        let (s, e) = window::ending_at(text, end, reach);
+                        found.push((i, s, e));
+                    }
+                }
+            })
+            .is_ok()
+        });
+        if !complete {
+            // No prefilter, or it gave up: every rule, whole file.
+            found.clear();
+            found.extend(
+                (0..self.rules.len())
+                    .filter(|i| !self.path_only.contains(i))
+                    .map(|i| (i, 0, text.len())),
+            );
         }
-        let mut hits: Vec<Hit> = Vec::new();
-        for (i, rule) in self.rules.iter().enumerate() {
-            if !wanted.get(i).copied().unwrap_or(false) {
+        found.extend(self.gated.iter().map(|&i| (i, 0, text.len())));
+        found.sort_unstable();
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for group in found.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(i, _, _)) = group.first() else {
                 continue;
-            }
-            if let Some(p) = &rule.path
-                && !p.is_match(path)
-            {
+            };
+            let Some(rule) = self.rules.get(i) else {
+                continue;
+            };
+            if !path_allows(i, rule) {
                 continue;
             }
             let Some(re) = &rule.regex else {
-                // A path-only rule: the file itself is the secret (e.g. a keystore).
-                hits.push(Hit {
-                    rule: i,
-                    secret: format!("{path}:{}", bytes.len()),
-                    line: 1,
-                });
+                hits.push(path_hit(i));
                 continue;
             };
-            // The DFA finds matches fast; captures are resolved only where one starts.
-            for m in re.find_iter(text) {
-                let Some(caps) = re.captures_at(text, m.start()) else {
-                    continue;
-                };
-                let Some(whole) = caps.get(0) else { continue };
-                let secret = match rule.secret_group {
-                    Some(g) => caps.get(g),
-                    None => (1..caps.len())
-                        .find_map(|g| caps.get(g).filter(|m| !m.as_bytes().is_empty()))
-                        .or(Some(whole)),
-                };
-                let Some(secret) = secret else { continue };
-                let secret = String::from_utf8_lossy(secret.as_bytes());
-                if let Some(min) = rule.entropy
-                    && entropy(&secret) < min
-                {
-                    continue;
-                }
-                let start = whole.start();
-                let before = text.get(..start).unwrap_or_default();
-                let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
-                let line_end = memchr::memchr(b'\n', text.get(start..).unwrap_or_default())
-                    .map_or(text.len(), |i| start + i);
-                let line =
-                    String::from_utf8_lossy(text.get(line_start..line_end).unwrap_or_default());
-                // Inline markers people already use: gitleaks', detect-secrets' and ours.
-                if line.contains("gitleaks:allow")
-                    || line.contains("pragma: allowlist secret")
-                    || line.contains("vigil:allow")
-                {
-                    continue;
-                }
-                let matched = String::from_utf8_lossy(whole.as_bytes());
-                if rule
-                    .allowlists
-                    .iter()
-                    .chain(self.global.iter())
-                    .any(|a| allowed(a, path, &secret, &matched, &line))
-                {
-                    continue;
-                }
-                let line_no = memchr::memchr_iter(b'\n', before).count() as u32 + 1;
-                hits.push(Hit {
-                    rule: i,
-                    secret: secret.into_owned(),
-                    line: line_no,
-                });
+            spans.clear();
+            spans.extend(group.iter().map(|&(_, s, e)| (s, e)));
+            window::merge(&mut spans);
+            // Keywords everywhere: one pass over the file beats thousands of short ones.
+            let covered: usize = spans.iter().map(|(s, e)| e - s).sum();
+            if spans.len() > 256 || covered > text.len() / 2 {
+                spans.clear();
+                spans.push((0, text.len()));
+            }
+            for &(s, e) in &spans {
+                self.run(i, re, text, (s, e), path, &mut hits);
             }
         }
         self.findings(path, hits)
+    }
+
+    /// Rule `i`'s matches that start inside `span` of `text`, checked against entropy, inline
+    /// markers and allowlists.
+    fn run(
+        &self,
+        i: usize,
+        re: &regex::bytes::Regex,
+        text: &[u8],
+        span: (usize, usize),
+        path: &str,
+        hits: &mut Vec<Hit>,
+    ) {
+        let Some(rule) = self.rules.get(i) else {
+            return;
+        };
+        let hay = text.get(..span.1).unwrap_or_default();
+        let mut at = span.0;
+        // The DFA finds matches fast; captures are resolved only where one starts.
+        while at < span.1 {
+            let Some(m) = re.find_at(hay, at) else { break };
+            at = if m.end() > m.start() {
+                m.end()
+            } else {
+                m.end() + 1
+            };
+            let Some(caps) = re.captures_at(hay, m.start()) else {
+                continue;
+            };
+            let Some(whole) = caps.get(0) else { continue };
+            let secret = match rule.secret_group {
+                Some(g) => caps.get(g),
+                None => (1..caps.len())
+                    .find_map(|g| caps.get(g).filter(|m| !m.as_bytes().is_empty()))
+                    .or(Some(whole)),
+            };
+            let Some(secret) = secret else { continue };
+            let secret = String::from_utf8_lossy(secret.as_bytes());
+            if let Some(min) = rule.entropy
+                && entropy(&secret) < min
+            {
+                continue;
+            }
+            let start = whole.start();
+            let before = text.get(..start).unwrap_or_default();
+            let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+            let line_end = memchr::memchr(b'\n', text.get(start..).unwrap_or_default())
+                .map_or(text.len(), |i| start + i);
+            let line = String::from_utf8_lossy(text.get(line_start..line_end).unwrap_or_default());
+            // Inline markers people already use: gitleaks', detect-secrets' and ours.
+            if line.contains("gitleaks:allow")
+                || line.contains("pragma: allowlist secret")
+                || line.contains("vigil:allow")
+            {
+                continue;
+            }
+            let matched = String::from_utf8_lossy(whole.as_bytes());
+            if rule
+                .allowlists
+                .iter()
+                .chain(self.global.iter())
+                .any(|a| allowed(a, path, &secret, &matched, &line))
+            {
+                continue;
+            }
+            let line_no = memchr::memchr_iter(b'\n', before).count() as u32 + 1;
+            hits.push(Hit {
+                rule: i,
+                secret: secret.into_owned(),
+                line: line_no,
+            });
+        }
     }
 
     /// Joins AWS key ids with secret keys of the same file, drops duplicates (one secret at

@@ -68,6 +68,9 @@ pub enum Target {
 pub struct Allowlist {
     pub all_must_match: bool,
     pub paths: Vec<Regex>,
+    /// `paths` as one set: one pass over a path instead of one per pattern (gitleaks' global
+    /// list has 25, checked for every file).
+    pub path_set: Option<regex::RegexSet>,
     pub regexes: Vec<Regex>,
     pub target: Target,
     pub stopwords: Vec<String>,
@@ -79,6 +82,9 @@ pub struct Rule {
     pub description: String,
     /// Over bytes, ASCII classes (as Go's RE2 reads `\w`, `\s`, `\b`): fast and faithful.
     pub regex: Option<regex::bytes::Regex>,
+    /// How many line breaks one match of `regex` can span (`None`: no bound). Keyword hits
+    /// widen to this many lines around them before the regex runs.
+    pub newline_reach: Option<u32>,
     pub path: Option<Regex>,
     pub secret_group: Option<usize>,
     pub entropy: Option<f64>,
@@ -86,6 +92,47 @@ pub struct Rule {
     pub allowlists: Vec<Allowlist>,
     pub kind: String,
     pub severity: Severity,
+}
+
+/// The most line breaks a match of `pattern` can hold; `None` when unbounded, e.g. `[\s\S]+`.
+pub fn newline_reach(pattern: &str) -> Option<u32> {
+    let pattern = go_to_rust_regex(pattern);
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(&pattern)
+        .ok()?;
+    reach(&hir)
+}
+
+fn reach(hir: &regex_syntax::hir::Hir) -> Option<u32> {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Some(0),
+        HirKind::Literal(l) => Some(l.0.iter().filter(|b| **b == b'\n').count() as u32),
+        HirKind::Class(Class::Unicode(c)) => Some(u32::from(
+            c.ranges()
+                .iter()
+                .any(|r| r.start() <= '\n' && '\n' <= r.end()),
+        )),
+        HirKind::Class(Class::Bytes(c)) => Some(u32::from(
+            c.ranges()
+                .iter()
+                .any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
+        )),
+        HirKind::Repetition(r) => {
+            let one = reach(&r.sub)?;
+            match (one, r.max) {
+                (0, _) => Some(0),
+                (_, None) => None,
+                (n, Some(max)) => n.checked_mul(max),
+            }
+        }
+        HirKind::Capture(c) => reach(&c.sub),
+        HirKind::Concat(v) => v.iter().try_fold(0u32, |acc, h| acc.checked_add(reach(h)?)),
+        HirKind::Alternation(v) => v.iter().try_fold(0u32, |acc, h| Some(acc.max(reach(h)?))),
+    }
 }
 
 fn compile_bytes(pattern: &str) -> Result<regex::bytes::Regex, String> {
@@ -204,6 +251,11 @@ fn allowlist(raw: RawAllowlist, errors: &mut Vec<String>, owner: &str) -> Allowl
             .condition
             .as_deref()
             .is_some_and(|c| c.eq_ignore_ascii_case("and")),
+        path_set: regex::RegexSetBuilder::new(raw.paths.iter().map(|p| go_to_rust_regex(p)))
+            .size_limit(64 << 20)
+            .build()
+            .ok()
+            .filter(|_| raw.paths.len() > 1),
         paths: re(raw.paths),
         regexes: re(raw.regexes),
         target: match raw.regex_target.as_deref() {
@@ -216,6 +268,16 @@ fn allowlist(raw: RawAllowlist, errors: &mut Vec<String>, owner: &str) -> Allowl
             .into_iter()
             .map(|s| s.to_ascii_lowercase())
             .collect(),
+    }
+}
+
+impl Allowlist {
+    /// Does one of `paths` match `path`?
+    pub fn path_matches(&self, path: &str) -> bool {
+        match &self.path_set {
+            Some(set) => set.is_match(path),
+            None => self.paths.iter().any(|r| r.is_match(path)),
+        }
     }
 }
 
@@ -289,7 +351,9 @@ pub fn load_rules(
             .chain(r.allowlists)
             .map(|a| allowlist(a, errors, &r.id))
             .collect();
+        let newline_reach = r.regex.as_deref().and_then(newline_reach);
         rules.push(Rule {
+            newline_reach,
             severity: r.severity.unwrap_or_else(|| severity_for(&kind)),
             kind,
             description: r.description,

@@ -10,7 +10,12 @@ use vigil_model::Severity;
 /// OSV family and release prefix for a package kind on `os`.
 fn family_of(kind: &str, os: Option<&OsInfo>) -> Option<(String, Option<String>)> {
     Some(match kind {
-        "deb" | "apk" | "rpm" => {
+        "rpm" => {
+            let os = os?;
+            let major = os.version_id.split('.').next().unwrap_or("").to_string();
+            (rpm_family(&os.id).to_string(), Some(major))
+        }
+        "deb" | "apk" => {
             let os = os?;
             let fam = os.id.as_str();
             let release = match fam {
@@ -31,9 +36,31 @@ fn family_of(kind: &str, os: Option<&OsInfo>) -> Option<(String, Option<String>)
     })
 }
 
-/// `Ubuntu:22.04:LTS` is release `22.04`; an ecosystem without a release matches any.
+/// The OSV ecosystem family of an rpm-based os-release `ID`.
+fn rpm_family(id: &str) -> &str {
+    match id {
+        "rhel" => "red hat",
+        "rocky" => "rocky linux",
+        "almalinux" => "almalinux",
+        "ol" => "oracle",
+        "amzn" => "amazon linux",
+        "sles" | "sled" => "suse",
+        _ if id.starts_with("opensuse") => "opensuse",
+        other => other,
+    }
+}
+
+/// `Ubuntu:22.04:LTS` is release `22.04`; an ecosystem without a release matches any. Red
+/// Hat's name the product first (`Red Hat:enterprise_linux:9::appstream`,
+/// `Red Hat:rhel_eus:9.2::baseos`): its release is the third field, matched on the major.
 fn release_matches(ecosystem: &str, release: Option<&str>) -> bool {
     let Some(want) = release else { return true };
+    if family(ecosystem) == "red hat" {
+        return match ecosystem.split(':').nth(2) {
+            None | Some("") => true,
+            Some(r) => r.split('.').next() == Some(want),
+        };
+    }
     match ecosystem.split(':').nth(1) {
         None => true,
         Some(r) => {

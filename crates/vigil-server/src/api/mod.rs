@@ -4,8 +4,11 @@
 mod alerts;
 mod events;
 mod graph;
+pub mod identities;
 mod ingest;
 pub mod openapi;
+pub mod paths;
+pub mod scans;
 mod status;
 
 use crate::server::AppState;
@@ -28,6 +31,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/events/{source}/{id}"),
     ("get", "/api/v1/graph"),
     ("post", "/api/v1/agent/events"),
+    ("get", "/api/v1/identities"),
+    ("get", "/api/v1/identities/{arn}"),
+    ("get", "/api/v1/scans"),
+    ("get", "/api/v1/scans/{target}"),
+    ("get", "/api/v1/paths"),
+    ("get", "/api/v1/risks"),
     ("get", "/api/v1/openapi.json"),
 ];
 
@@ -43,6 +52,12 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/events/{source}/{id}", get(events::one))
         .route("/api/v1/graph", get(graph::graph))
         .route("/api/v1/agent/events", post(ingest::agent_events))
+        .route("/api/v1/identities", get(identities::list))
+        .route("/api/v1/identities/{arn}", get(identities::detail))
+        .route("/api/v1/scans", get(scans::list))
+        .route("/api/v1/scans/{target}", get(scans::detail))
+        .route("/api/v1/paths", get(paths::paths))
+        .route("/api/v1/risks", get(paths::risks))
 }
 
 /// Routes open to anyone: the API description.

@@ -19,6 +19,17 @@ fn ok(description: &str, schema: Value) -> Value {
 }
 
 pub fn document() -> Value {
+    let mut doc = base_document();
+    for (path, item) in posture_paths() {
+        doc["paths"][path] = item;
+    }
+    for (name, schema) in posture_schemas() {
+        doc["components"]["schemas"][name] = schema;
+    }
+    doc
+}
+
+fn base_document() -> Value {
     let alert_filters = vec![
         param(
             "severity",
@@ -60,7 +71,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Vigil API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Alerts with their evidence, events, the behaviour graph, and agent ingest. Authenticate with `Authorization: Bearer TOKEN`.",
+            "description": "Alerts with their evidence, events, the behaviour graph, agent ingest, and the posture views: identities, scans, attack paths and top risks. Authenticate with `Authorization: Bearer TOKEN`.",
         },
         "security": [{"bearer": []}],
         "paths": {
@@ -135,6 +146,173 @@ pub fn document() -> Value {
                     "children": {"type": "array", "items": {"type": "string"}}, "status": {"type": "string"}, "score": {"type": "number"}}}},
         },
     })
+}
+
+/// The posture views' paths (identities, scans, attack paths, risks), one `json!` per path
+/// (a single literal this size exceeds the macro recursion limit).
+fn posture_paths() -> Vec<(&'static str, Value)> {
+    let identity_filters = vec![
+        param(
+            "type",
+            "query",
+            "user, role, root; repeated or comma-separated",
+        ),
+        param("min_risk", "query", "risk score at least (0–100)"),
+        param(
+            "severity",
+            "query",
+            "some risk at or above: critical, high, medium, low, info",
+        ),
+        param(
+            "category",
+            "query",
+            "some risk of these categories (full_admin, hardcoded_key_exposed, key_older_than_180_days, …)",
+        ),
+        param("q", "query", "part of the name or ARN"),
+        param("limit", "query", "page size (default 100, at most 1000)"),
+        param("offset", "query", "matches to skip"),
+    ];
+    vec![
+        (
+            "/api/v1/identities",
+            json!({"get": {
+                "summary": "Identities of the stored IAM analysis, riskiest first, with risk score, risk categories and granted vs used counts",
+                "parameters": identity_filters,
+                "responses": ok("page", json!({"type": "object", "properties": {
+                    "stored": {"type": "boolean", "description": "false when no analysis is stored (run `vigil iam analyze` or `vigil demo`)"},
+                    "account": {"type": "string"}, "now": {"type": "string", "format": "date-time"},
+                    "window": {"type": "object"}, "summary": {"type": "object"},
+                    "total": {"type": "integer"}, "offset": {"type": "integer"}, "limit": {"type": "integer"},
+                    "identities": {"type": "array", "items": {"$ref": "#/components/schemas/IdentityRow"}}}})),
+            }}),
+        ),
+        (
+            "/api/v1/identities/{arn}",
+            json!({"get": {
+                "summary": "One identity: granted vs used (unused services), risks with severity, escalation path, linked identities, remediations with the least-privilege policy and its replay",
+                "parameters": [param("arn", "path", "the identity's ARN (percent-encode `/` as %2F), or its name when unique")],
+                "responses": ok("identity", json!({"type": "object", "properties": {
+                    "account": {"type": "string"}, "now": {"type": "string"}, "window": {"type": "object"},
+                    "identity": {"$ref": "#/components/schemas/Identity"}}})),
+            }}),
+        ),
+        (
+            "/api/v1/scans",
+            json!({"get": {
+                "summary": "Stored scan reports, one row per target (host, filesystem, image)",
+                "responses": ok("scans", json!({"type": "object", "properties": {
+                    "total": {"type": "integer"},
+                    "scans": {"type": "array", "items": {"type": "object", "properties": {
+                        "target": {"type": "string"}, "os": {"type": ["string", "null"]},
+                        "packages": {"type": "integer"}, "vulnerabilities": {"type": "integer"},
+                        "vulnerabilities_by_severity": {"type": "object"}, "secrets": {"type": "integer"},
+                        "problems": {"type": "integer"}, "max_severity": {"type": ["string", "null"]}}}},
+                    "unreadable": {"type": "array", "items": {"type": "string"}}}})),
+            }}),
+        ),
+        (
+            "/api/v1/scans/{target}",
+            json!({"get": {
+                "summary": "One scan report: packages, vulnerabilities (by severity, worst first), secrets with path, kind, fingerprint and masked preview (never the secret), problems",
+                "parameters": [param("target", "path", "the scan target, e.g. host:i-0abc (percent-encoded)")],
+                "responses": ok("scan", json!({"type": "object", "properties": {
+                    "target": {"type": "string"}, "os": {"type": ["object", "null"]}, "stats": {"type": "object"},
+                    "vulnerabilities_by_severity": {"type": "object"},
+                    "packages": {"type": "array"}, "vulnerabilities": {"type": "array"},
+                    "secrets": {"type": "array", "items": {"$ref": "#/components/schemas/Secret"}},
+                    "problems": {"type": "array"}}})),
+            }}),
+        ),
+        (
+            "/api/v1/paths",
+            json!({"get": {
+                "summary": "Attack paths of the stored analysis, best first, each with its steps, score factors and fix; and the fix-first list",
+                "parameters": [
+                    param("limit", "query", "paths returned (default 20, at most 2000)"),
+                    param("walked", "query", "true: only paths an alert shows being walked"),
+                ],
+                "responses": ok("paths", json!({"type": "object", "properties": {
+                    "stored": {"type": "boolean"}, "graph": {"type": "object"}, "paths_total": {"type": "integer"},
+                    "paths": {"type": "array", "items": {"$ref": "#/components/schemas/AttackPath"}},
+                    "fix_first": {"type": "array", "items": {"$ref": "#/components/schemas/Fix"}},
+                    "notes": {"type": "array", "items": {"type": "string"}}}})),
+            }}),
+        ),
+        (
+            "/api/v1/risks",
+            json!({"get": {
+                "summary": "Top risks of the stored analysis (exposed vulnerable hosts, risky images, exposed secrets, data assets, identities), each with the paths behind it",
+                "parameters": [
+                    param("category", "query", "exposed_vulnerable_host, risky_image, exposed_secret, risky_data_asset, risky_identity; repeated or comma-separated"),
+                    param("limit", "query", "risks returned"),
+                ],
+                "responses": ok("risks", json!({"type": "object", "properties": {
+                    "stored": {"type": "boolean"}, "total": {"type": "integer"},
+                    "risks": {"type": "array", "items": {"type": "object", "properties": {
+                        "rank": {"type": "integer"}, "category": {"type": "string"}, "title": {"type": "string"},
+                        "score": {"type": "number"}, "subject_type": {"type": "string"}, "subject": {"type": "string"},
+                        "detail": {"type": "array", "items": {"type": "string"}}, "paths": {"type": "array", "items": {"type": "string"}}}}},
+                    "fix_first": {"type": "array", "items": {"$ref": "#/components/schemas/Fix"}}}})),
+            }}),
+        ),
+    ]
+}
+
+/// Schemas of the posture views, one `json!` each.
+fn posture_schemas() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "IdentityRow",
+            json!({"type": "object", "properties": {
+                    "arn": {"type": "string"}, "name": {"type": "string"}, "type": {"type": "string"},
+                    "risk_score": {"type": "integer"}, "max_severity": {"type": ["string", "null"]},
+                    "risks": {"type": "array", "items": {"type": "object", "properties": {"category": {"type": "string"}, "severity": {"type": "string"}}}},
+                    "granted": {"type": "integer"}, "used": {"type": ["integer", "null"]}, "unused_share": {"type": ["number", "null"]},
+                    "escalates_to_admin": {"type": "boolean"}, "can_become": {"type": "integer"}, "remediations": {"type": "integer"}}}),
+        ),
+        (
+            "Identity",
+            json!({"type": "object", "required": ["arn", "name", "type", "risk_score", "risks", "remediations", "linked", "permissions"], "properties": {
+                    "arn": {"type": "string"}, "name": {"type": "string"}, "type": {"type": "string"}, "risk_score": {"type": "integer"},
+                    "risks": {"type": "array", "items": {"type": "object", "properties": {
+                        "category": {"type": "string"}, "severity": {"type": "string"}, "detail": {"type": "string"}}}},
+                    "escalation": {"type": ["object", "null"], "properties": {"conditional": {"type": "boolean"}, "steps": {"type": "array"}}},
+                    "remediations": {"type": "array", "items": {"type": "object", "properties": {
+                        "kind": {"type": "string"}, "title": {"type": "string"}, "detail": {"type": "string"},
+                        "risk_reduction": {"type": "integer"}, "removes": {"type": "array", "items": {"type": "string"}},
+                        "policy": {"type": "object", "description": "the proposed policy document (least privilege, narrowed trust)"},
+                        "replay": {"type": "object", "properties": {"calls": {"type": "integer"}, "checks": {"type": "integer"}, "predicted_denials": {"type": "array"}}}}}},
+                    "linked": {"type": "object", "properties": {"can_become": {"type": "array"}, "can_be_become_by": {"type": "array"}}},
+                    "permissions": {"type": "object", "properties": {
+                        "granted": {"type": "integer"}, "conditional": {"type": "integer"}, "on_all_resources": {"type": "integer"},
+                        "used": {"type": ["integer", "null"]}, "unused": {"type": ["integer", "null"]}, "unused_share": {"type": ["number", "null"]},
+                        "used_actions": {"type": "array", "items": {"type": "string"}}, "unused_services": {"type": "array", "items": {"type": "string"}}}}}}),
+        ),
+        (
+            "Secret",
+            json!({"type": "object", "description": "a hard-coded secret: never the secret itself", "properties": {
+                    "rule": {"type": "string"}, "kind": {"type": "string"}, "path": {"type": "string"}, "line": {"type": "integer"},
+                    "severity": {"type": "string"}, "fingerprint": {"type": "string"}, "preview": {"type": "string", "description": "at most 4 characters, then a mask"},
+                    "aws_access_key_id": {"type": ["string", "null"]}}}),
+        ),
+        (
+            "AttackPath",
+            json!({"type": "object", "properties": {
+                    "id": {"type": "string"}, "rank": {"type": "integer"}, "score": {"type": "number"}, "walked": {"type": "boolean"},
+                    "alerts": {"type": "array", "items": {"type": "string"}},
+                    "nodes": {"type": "array", "items": {"type": "object", "properties": {"type": {"type": "string"}, "id": {"type": "string"}, "label": {"type": "string"}}}},
+                    "edges": {"type": "array", "items": {"type": "object", "properties": {"from": {"type": "integer"}, "to": {"type": "integer"}, "type": {"type": "string"}, "meaning": {"type": "string"}, "evidence": {"type": "array"}}}},
+                    "factors": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "value": {"type": "number"}, "explanation": {"type": "string"}}}},
+                    "fix": {"type": ["object", "null"], "properties": {"key": {"type": "string"}, "kind": {"type": "string"}, "description": {"type": "string"}}}}}),
+        ),
+        (
+            "Fix",
+            json!({"type": "object", "properties": {
+                    "key": {"type": "string"}, "kind": {"type": "string"}, "description": {"type": "string"},
+                    "breaks": {"type": "integer"}, "weakens": {"type": "integer"}, "weight_removed": {"type": "number"},
+                    "share": {"type": "number"}, "paths": {"type": "array", "items": {"type": "string"}}}}),
+        ),
+    ]
 }
 
 pub async fn serve() -> Json<Value> {

@@ -1,7 +1,7 @@
 //! The alert list and one alert's page.
 
 use super::PageError;
-use super::layout::{can_write, page, severity_badge, status_badge};
+use super::layout::{can_write, page, path_segment, severity_badge, status_badge};
 use crate::api::{StatusChange, apply_status_change};
 use crate::auth::{Permission, Principal};
 use crate::detail::{self, AlertDetail};
@@ -95,7 +95,7 @@ pub async fn list(
                 @for a in &alerts {
                     tr {
                         td { (severity_badge(a.severity)) }
-                        td { a.alert-link href={"/alerts/" (urlencode(&a.id))} { (a.title) } br; span.type { (a.alert_type) } }
+                        td { a.alert-link href={"/alerts/" (path_segment(&a.id))} { (a.title) } br; span.type { (a.alert_type) } }
                         td { (a.kind.as_str()) }
                         td.entities {
                             @for e in a.entities.iter().take(ROW_ENTITIES) { (entity_link(e)) " " }
@@ -191,7 +191,7 @@ fn detail_body(d: &AlertDetail, proposal: Option<&SuppressionProposal>, who: &Pr
         @if can_write(who) {
             section.workflow {
                 h2 { "Status" }
-                form #status-form method="post" action={"/alerts/" (urlencode(&a.id)) "/status"} {
+                form #status-form method="post" action={"/alerts/" (path_segment(&a.id)) "/status"} {
                     @if let Some(csrf) = &who.csrf { input type="hidden" name="csrf" value=(csrf); }
                     select name="status" {
                         @for s in next_statuses(a.status) {
@@ -217,6 +217,19 @@ fn detail_body(d: &AlertDetail, proposal: Option<&SuppressionProposal>, who: &Pr
             div #graph-status .graph-status {}
             div #graph-detail .graph-detail {}
         }
+        @if !a.related.is_empty() {
+            section.related {
+                h2 { "Related alerts" }
+                ul #related {
+                    @for r in &a.related {
+                        li {
+                            a href={"/alerts/" (path_segment(&r.id))} { (r.alert_type) }
+                            ": " (r.reason)
+                        }
+                    }
+                }
+            }
+        }
         @if !d.children.is_empty() || !d.missing_children.is_empty() {
             section.children {
                 h2 { "Findings merged into this alert" }
@@ -226,7 +239,7 @@ fn detail_body(d: &AlertDetail, proposal: Option<&SuppressionProposal>, who: &Pr
                         @for c in &d.children {
                             tr {
                                 td { (severity_badge(c.severity)) }
-                                td { a href={"/alerts/" (urlencode(&c.id))} { (c.title) } }
+                                td { a href={"/alerts/" (path_segment(&c.id))} { (c.title) } }
                                 td { (c.kind.as_str()) }
                                 td.time { (c.first_seen) }
                                 td { @for m in &c.mitre { (m.tactic) " " } }
@@ -249,7 +262,7 @@ fn detail_body(d: &AlertDetail, proposal: Option<&SuppressionProposal>, who: &Pr
                             td { (t.alert_title) }
                             td {
                                 @if let Some(src) = t.source {
-                                    a.event-link href={"/events/" (src.as_str()) "/" (urlencode(&t.event_id))} { "open" }
+                                    a.event-link href={"/events/" (src.as_str()) "/" (path_segment(&t.event_id))} { "open" }
                                 } @else {
                                     span.missing title="not in the store" { (t.event_id) }
                                 }
@@ -289,5 +302,5 @@ pub async fn set_status(
             apply_status_change(s, &target, &change, &actor, crate::api::now()).map(|_| ())
         })
         .await?;
-    Ok(Redirect::to(&format!("/alerts/{}", urlencode(&id))).into_response())
+    Ok(Redirect::to(&format!("/alerts/{}", path_segment(&id))).into_response())
 }

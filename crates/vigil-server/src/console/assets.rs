@@ -22,6 +22,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../assets/graph.js"),
     },
     Asset {
+        path: "paths.js",
+        mime: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/paths.js"),
+    },
+    Asset {
         path: "vendor/cytoscape/cytoscape.min.js",
         mime: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../assets/vendor/cytoscape/cytoscape.min.js"),

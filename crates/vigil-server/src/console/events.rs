@@ -2,7 +2,7 @@
 
 use super::PageError;
 use super::alerts::urlencode;
-use super::layout::page;
+use super::layout::{page, path_segment};
 use crate::api::{event_query, load_event};
 use crate::auth::{Permission, Principal};
 use crate::query::Params;
@@ -58,7 +58,7 @@ pub async fn list(
                         td { (s.event.source.as_str()) }
                         td { (s.event.action()) }
                         td.summary { (s.event.summary()) }
-                        td { a href={"/events/" (s.event.source.as_str()) "/" (urlencode(&s.event.id))} { "open" } }
+                        td { a href={"/events/" (s.event.source.as_str()) "/" (path_segment(&s.event.id))} { "open" } }
                     }
                 }
             }

@@ -4,7 +4,14 @@ use crate::auth::{Permission, Principal};
 use maud::{DOCTYPE, Markup, html};
 
 /// The console's sections: (path, label). Later views add themselves here.
-pub const NAV: &[(&str, &str)] = &[("/alerts", "Alerts"), ("/events", "Events")];
+pub const NAV: &[(&str, &str)] = &[
+    ("/alerts", "Alerts"),
+    ("/events", "Events"),
+    ("/identities", "Identities"),
+    ("/scans", "Scans"),
+    ("/paths", "Attack paths"),
+    ("/risks", "Top risks"),
+];
 
 pub fn page(title: &str, who: &Principal, active: &str, body: Markup) -> Markup {
     html! {
@@ -73,4 +80,32 @@ pub fn severity_badge(s: vigil_model::Severity) -> Markup {
 
 pub fn status_badge(s: vigil_model::AlertStatus) -> Markup {
     html! { span class={"status status-" (s.as_str())} { (s.as_str().replace('_', " ")) } }
+}
+
+/// `s` as one URL path segment: everything but ASCII letters, digits and `-._~` is
+/// percent-encoded (form encoding would turn a space into `+`, which a path keeps as `+`).
+pub fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_segment;
+
+    #[test]
+    fn a_segment_keeps_slashes_spaces_and_pluses_apart() {
+        assert_eq!(
+            path_segment("arn:aws:iam::1:user/a b+c"),
+            "arn%3Aaws%3Aiam%3A%3A1%3Auser%2Fa%20b%2Bc"
+        );
+        assert_eq!(path_segment("é"), "%C3%A9");
+    }
 }

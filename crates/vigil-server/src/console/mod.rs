@@ -1,14 +1,17 @@
 //! The console: server-rendered HTML (maud escapes every splice, so attacker-controlled
 //! strings are text by construction), a stylesheet, and two small scripts: the polygraph
-//! (cytoscape) and nothing else. Views of later features (identities, scans, attack paths)
-//! plug in as a module with its routes plus an entry in [`layout::NAV`].
+//! (cytoscape) and the attack paths (cytoscape). Each view is a module with its routes plus an
+//! entry in [`layout::NAV`].
 
 mod alerts;
 mod assets;
 mod events;
 mod graph;
+mod identities;
 mod layout;
 mod login;
+mod paths;
+mod scans;
 
 use crate::error::ApiError;
 use crate::server::AppState;
@@ -27,6 +30,12 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/events", get(events::list))
         .route("/events/{source}/{id}", get(events::one))
         .route("/graph", get(graph::page))
+        .route("/identities", get(identities::list))
+        .route("/identities/{arn}", get(identities::detail))
+        .route("/scans", get(scans::list))
+        .route("/scans/{target}", get(scans::detail))
+        .route("/paths", get(paths::paths))
+        .route("/risks", get(paths::risks))
         .route("/logout", post(login::logout))
 }
 

@@ -67,7 +67,9 @@ fn features_of(e: &Event) -> Vec<String> {
                 process.exe.as_deref().unwrap_or("?")
             )],
             HostEventKind::Login { user, .. } => vec![format!("login|{}|{user}", h.host_id)],
-            HostEventKind::ProcessExit { .. } => Vec::new(),
+            HostEventKind::ProcessExit { .. }
+            | HostEventKind::ProcessFork { .. }
+            | HostEventKind::LostCoverage { .. } => Vec::new(),
         },
     }
 }
@@ -490,7 +492,15 @@ impl Builder<'_> {
                     self.edge(&iid, &id, "from");
                 }
             }
-            HostEventKind::ProcessExit { .. } => {}
+            // A forked child runs its parent's program until it execs: what it does belongs to
+            // the parent's node.
+            HostEventKind::ProcessFork { pid, ppid, .. } => {
+                if let Some(parent) = self.proc_of_pid.get(&(h.host_id.clone(), *ppid)).cloned() {
+                    self.proc_of_pid.insert((h.host_id.clone(), *pid), parent);
+                }
+            }
+            // Lost coverage says nothing about behaviour; it has no node.
+            HostEventKind::ProcessExit { .. } | HostEventKind::LostCoverage { .. } => {}
         }
     }
 
@@ -585,6 +595,7 @@ mod tests {
                         start_time: None,
                         stdin: None,
                         stdout: None,
+                        parent_exe: None,
                     },
                 },
             }),

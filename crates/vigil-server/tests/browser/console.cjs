@@ -75,14 +75,105 @@ async function story(page, out) {
   out.full_graph_nodes = full.length;
 }
 
+// The posture views over the demo: identities, one identity, scans, one scan, attack paths,
+// top risks — through the navigation, as a person would.
+async function posture(page, out) {
+  const userArn = env('VIGIL_USER_ARN');
+  const roleArn = env('VIGIL_ROLE_ARN');
+  const secret = env('VIGIL_SECRET');
+  await login(page);
+  const nav = async (label, url) => {
+    await Promise.all([page.waitForURL(BASE + url), page.click('header.top nav a:has-text("' + label + '")')]);
+  };
+  const noSecret = async (where) => {
+    const html = await page.content();
+    check(!html.includes(secret) && !html.includes(secret.slice(0, 12)), 'the secret is on ' + where);
+  };
+
+  await nav('Identities', '/identities');
+  const rows = await page.locator('#identities tbody tr').count();
+  check(rows >= 10, 'identity list has ' + rows + ' rows');
+  const dmitri = page.locator('#identities tbody tr[data-arn="' + userArn + '"]');
+  check(await dmitri.count() === 1, 'contractor not listed');
+  check((await dmitri.locator('td.score').textContent()).includes(env('VIGIL_USER_RISK')), 'contractor risk not shown in the list');
+  out.identity_rows = rows;
+  await page.screenshot({ path: path.join(SHOTS, 'identities.png'), fullPage: true });
+
+  await Promise.all([page.waitForURL(/\/identities\/arn/), dmitri.locator('a.identity-link').click()]);
+  check((await page.textContent('#risk-score')).trim() === env('VIGIL_USER_RISK'), 'contractor risk score');
+  const keyAge = page.locator('#risks tr[data-category="key_older_than_180_days"]');
+  check(await keyAge.count() === 1, 'no key-age risk');
+  check((await keyAge.textContent()).includes('days ago'), 'key-age risk has no age');
+  check(await page.locator('#risks tr[data-category="hardcoded_key_exposed"]').count() === 1, 'no hard-coded key risk');
+  check((await page.textContent('#can-become')).includes(roleArn), 'contractor cannot become the role');
+  await noSecret('the contractor page');
+  await page.screenshot({ path: path.join(SHOTS, 'identity.png'), fullPage: true });
+
+  await Promise.all([page.waitForURL(/InterlaceOpsAdmin/), page.click('#can-become a:has-text("InterlaceOpsAdmin")')]);
+  check((await page.textContent('#granted')).trim() === env('VIGIL_ROLE_GRANTED'), 'granted count');
+  check((await page.textContent('#used')).trim() === env('VIGIL_ROLE_USED'), 'used count');
+  check(await page.locator('#unused-services li').count() > 0 || await page.locator('#used-actions li').count() > 0, 'no used or unused detail');
+  const lp = page.locator('article.remediation[data-kind="least_privilege_policy"]');
+  check(await lp.count() === 1, 'no least-privilege remediation');
+  check((await lp.locator('pre.policy').textContent()).includes('"Statement"'), 'policy JSON not shown');
+  check((await lp.locator('.replay').textContent()).includes('Replayed'), 'replay not shown');
+  await page.screenshot({ path: path.join(SHOTS, 'identity-role.png'), fullPage: true });
+
+  await nav('Scans', '/scans');
+  const target = env('VIGIL_TARGET');
+  check(await page.locator('#scans tbody tr[data-target="' + target + '"]').count() === 1, 'scan not listed');
+  await page.screenshot({ path: path.join(SHOTS, 'scans.png'), fullPage: true });
+  await Promise.all([page.waitForURL(/\/scans\/host/), page.click('a.scan-link')]);
+  const secrets = await page.textContent('#secrets');
+  check(secrets.includes(env('VIGIL_FINGERPRINT')), 'fingerprint not shown');
+  check(secrets.includes(env('VIGIL_KEY')), 'key id not shown');
+  check(secrets.includes(env('VIGIL_KEY_PATH')), 'secret path not shown');
+  const previews = await page.locator('#secrets code.preview').allTextContents();
+  check(previews.length > 0 && previews.every((p) => /^.{0,4}\**$/u.test(p)), 'previews not masked: ' + previews);
+  check(await page.locator('#vulnerabilities tbody tr').count() > 0, 'no vulnerabilities');
+  await noSecret('the scan page');
+  out.previews = previews;
+  await page.screenshot({ path: path.join(SHOTS, 'scan.png'), fullPage: true });
+
+  await nav('Attack paths', '/paths');
+  await page.waitForSelector('#graph-1[data-ready]', { timeout: 30000 });
+  check(await page.getAttribute('#graph-1', 'data-ready') === 'true', 'path graph failed');
+  check(await page.locator('#graph-1 canvas').count() > 0, 'no canvas for the top path');
+  const drawn = await page.evaluate(() => window.vigilPaths['graph-1'].nodes().map((n) => n.data('full')));
+  check(drawn.length === Number(env('VIGIL_PATH_NODES')), 'top path drew ' + drawn.length + ' nodes');
+  check(drawn[0].startsWith('internet'), 'top path does not start at the internet: ' + drawn[0]);
+  check(drawn[drawn.length - 1] === 'data_store: ' + env('VIGIL_CLUSTER'), 'top path does not end at the RDS cluster: ' + drawn);
+  const top = page.locator('section.attack-path[data-rank="1"]');
+  check((await top.locator('p.fix').textContent()).includes(env('VIGIL_SG')), 'fix does not name the security group');
+  check(await top.locator('.walked').count() === 1, 'top path not marked as walked');
+  check((await page.textContent('#fix-first')).includes(env('VIGIL_SG')), 'fix first does not name the security group');
+  await page.evaluate(() => window.vigilPaths['graph-1'].nodes().last().emit('tap'));
+  check((await top.locator('.graph-detail').textContent()).includes(env('VIGIL_CLUSTER')), 'tap shows no detail');
+  out.path_nodes = drawn.length;
+  await page.screenshot({ path: path.join(SHOTS, 'paths.png'), fullPage: true });
+
+  await nav('Top risks', '/risks');
+  const risks = await page.locator('#risks tbody tr').count();
+  check(risks > 0, 'no top risks');
+  check((await page.textContent('#risks')).includes(env('VIGIL_CLUSTER')), 'the RDS cluster is not a top risk');
+  out.risk_rows = risks;
+  await page.screenshot({ path: path.join(SHOTS, 'risks.png'), fullPage: true });
+}
+
 async function xss(page, out) {
   const payloads = JSON.parse(env('VIGIL_PAYLOADS'));
   const alertId = env('VIGIL_ALERT');
   await login(page);
   const pages = ['/alerts', '/alerts/' + encodeURIComponent(alertId), '/graph?alert=' + encodeURIComponent(alertId)]
-    .concat(JSON.parse(env('VIGIL_EVENT_PAGES')));
+    .concat(JSON.parse(env('VIGIL_EVENT_PAGES')))
+    .concat(JSON.parse(process.env.VIGIL_POSTURE_PAGES || '[]'));
   for (const p of pages) {
     await page.goto(BASE + p);
+    if (await page.locator('.path-graph').count() > 0) {
+      await page.waitForSelector('.path-graph[data-ready]', { timeout: 30000 });
+      const labels = await page.evaluate(() => Object.values(window.vigilPaths).flatMap((cy) => cy.nodes().map((n) => n.data('label'))));
+      check(labels.some((l) => payloads.some((x) => l.includes(x))), 'no payload drawn on ' + p);
+    }
     if (await page.locator('#graph').count() > 0) {
       const nodes = await waitGraph(page);
       const proc = nodes.find((n) => n.label.includes('<img'));
@@ -100,7 +191,8 @@ async function xss(page, out) {
     check(injected.xss === undefined, 'a payload ran on ' + p);
     check(injected.imgs === 0, 'payload markup became elements on ' + p);
     check(injected.inlineScripts === 0, 'an inline script on ' + p);
-    const name = p === '/alerts' ? 'xss-alerts' : p.startsWith('/graph') ? 'xss-graph' : p.startsWith('/alerts') ? 'xss-alert' : 'xss-event-' + out.pages;
+    const name = p === '/alerts' ? 'xss-alerts' : p.startsWith('/graph') ? 'xss-graph' : p.startsWith('/alerts') ? 'xss-alert'
+      : p.startsWith('/events') ? 'xss-event-' + out.pages : 'xss-' + p.split('/')[1] + (p.split('/').length > 2 ? '-one' : '');
     await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
     out.pages = (out.pages || 0) + 1;
   }
@@ -129,7 +221,7 @@ async function xss(page, out) {
     page.on('pageerror', (e) => problems.push('page error: ' + e.message));
     page.on('console', (m) => { if (m.type() === 'error') { problems.push('console error: ' + m.text()); } });
     page.on('dialog', (d) => { problems.push('a dialog opened: ' + d.message()); d.dismiss(); });
-    if (MODE === 'story') { await story(page, out); } else { await xss(page, out); }
+    if (MODE === 'story') { await story(page, out); } else if (MODE === 'posture') { await posture(page, out); } else { await xss(page, out); }
     const csp = await page.evaluate(() => window.__csp);
     check(csp.length === 0, 'CSP violations: ' + csp.join('; '));
     check(problems.length === 0, problems.join('\n'));

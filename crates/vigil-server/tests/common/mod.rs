@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod posture;
 pub mod seed;
 
 use std::path::{Path, PathBuf};
@@ -14,7 +15,14 @@ use vigil_server::{Server, ServerConfig};
 pub struct Fixture {
     _dir: tempfile::TempDir,
     pub data: PathBuf,
+    /// The generated demo input (CloudTrail, agent events, inventory, rootfs).
+    pub input: PathBuf,
     pub seeded: seed::Seeded,
+    /// The scan of the compromised host, as stored.
+    pub scan: vigil_scan::ScanReport,
+    /// The contractor's secret access key, hard-coded in the host's settings file: what must
+    /// never reach an API answer or a page.
+    pub secret: String,
     pub server: Server,
 }
 
@@ -26,11 +34,29 @@ pub fn fixture() -> &'static Fixture {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let seeded = seed::seed_demo(dir.path(), &data);
+        let input = dir.path().join("demo-input");
+        let m = &seeded.manifest;
+        let mut store = vigil_store::Store::open(&data).unwrap();
+        let scan = posture::seed(
+            &mut store,
+            &posture::Inputs {
+                inventory: &input.join("inventory"),
+                rootfs: &input.join("rootfs"),
+                instance_id: &m.compromised_instance_id,
+                key_owner: &m.contractor_user_arn,
+                credential_report: true,
+            },
+        );
+        drop(store);
+        let secret = planted_secret(&input.join("rootfs").join(&m.hardcoded_key_path));
         let server = start(&data);
         Fixture {
             _dir: dir,
             data,
+            input,
             seeded,
+            scan,
+            secret,
             server,
         }
     })
@@ -56,4 +82,16 @@ pub fn start(data_dir: &Path) -> Server {
         allow_anonymous_loopback: false,
     })
     .unwrap()
+}
+
+/// The value of `AWS_SECRET_ACCESS_KEY = "…"` in the demo's settings file.
+fn planted_secret(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("AWS_SECRET_ACCESS_KEY"))
+        .unwrap();
+    let secret = line.split('"').nth(1).unwrap().to_string();
+    assert_eq!(secret.len(), 40, "an AWS secret access key");
+    secret
 }

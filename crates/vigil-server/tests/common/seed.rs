@@ -106,6 +106,7 @@ fn alert(
         children: Vec::new(),
         status: AlertStatus::New,
         score,
+        related: Vec::new(),
     }
 }
 

@@ -267,7 +267,11 @@ fn every_described_route_is_served() {
             doc["paths"][path][method].is_object(),
             "{method} {path} undocumented"
         );
-        let concrete = path.replace("{id}", "x").replace("{source}", "agent");
+        let concrete = path
+            .replace("{id}", "x")
+            .replace("{source}", "agent")
+            .replace("{arn}", "x")
+            .replace("{target}", "x");
         let auth = bearer(ADMIN);
         let h = [
             ("Authorization", auth.as_str()),

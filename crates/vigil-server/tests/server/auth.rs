@@ -25,6 +25,7 @@ fn one_alert(data: &Path) {
             children: vec![],
             status: AlertStatus::New,
             score: 50.0,
+            related: Vec::new(),
         })
         .unwrap();
 }

@@ -185,17 +185,24 @@ fn attacker_strings_are_shown_as_text_and_never_run() {
         children: vec![],
         status: AlertStatus::New,
         score: 60.0,
+        related: Vec::new(),
     };
     store.upsert_alert(&alert).unwrap();
+    let posture_pages = hostile_posture(&mut store, dir.path());
     // The HTML as served: payloads only ever appear escaped.
     let auth = bearer(ADMIN);
-    for path in [
+    let pages = [
         "/alerts",
         "/alerts/alert-xss",
         "/events/cloudtrail/ct-xss-1",
         "/events/agent/x-1",
         "/events?entity=i-0xss",
-    ] {
+    ]
+    .map(String::from)
+    .into_iter()
+    .chain(posture_pages.iter().cloned());
+    for path in pages {
+        let path = path.as_str();
         let page = c.get(path, &[("Authorization", &auth)]);
         assert_eq!(page.status, 200, "{path}");
         for raw in ["<img src=x", "<script>window", "<svg onload"] {
@@ -207,6 +214,21 @@ fn attacker_strings_are_shown_as_text_and_never_run() {
                 || page.body.contains("&lt;svg"),
             "{path} shows no payload"
         );
+    }
+    // Every link the posture lists draw leads to its page, hostile names included.
+    for (list, class) in [("/identities", "identity-link"), ("/scans", "scan-link")] {
+        let html = c.get(list, &[("Authorization", &auth)]).body;
+        let marker = format!("class=\"{class}\" href=\"");
+        let hrefs: Vec<&str> = html
+            .split(marker.as_str())
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert!(!hrefs.is_empty(), "{list} has no {class}");
+        for href in hrefs {
+            let page = c.get(&href.replace("&amp;", "&"), &[("Authorization", &auth)]);
+            assert_eq!(page.status, 200, "{href} from {list}");
+        }
     }
     let Some((chromium, node_dir)) = tools else {
         return;
@@ -229,7 +251,180 @@ fn attacker_strings_are_shown_as_text_and_never_run() {
                 ])
                 .to_string(),
             ),
+            ("VIGIL_POSTURE_PAGES", json!(posture_pages).to_string()),
         ],
     );
-    assert_eq!(out["pages"], 6, "{out}");
+    assert_eq!(out["pages"], 6 + posture_pages.len(), "{out}");
+}
+
+#[test]
+fn console_shows_identities_scans_attack_paths_and_top_risks() {
+    let Some((chromium, node_dir)) = tools() else {
+        return;
+    };
+    let f = fixture();
+    let m = &f.seeded.manifest;
+    let c = Client::new(f.server.addr());
+    let auth = bearer(ADMIN);
+    let one = |path: String| c.get(&path, &[("Authorization", &auth)]).json();
+    let user = one(format!(
+        "/api/v1/identities/{}",
+        m.contractor_user_arn.replace('/', "%2F")
+    ));
+    let role = one(format!(
+        "/api/v1/identities/{}",
+        m.privileged_role_arn.replace('/', "%2F")
+    ));
+    let paths = one("/api/v1/paths?limit=1".into());
+    let key = f
+        .scan
+        .secrets
+        .iter()
+        .find(|s| s.aws_access_key_id.as_deref() == Some(m.contractor_access_key_id.as_str()))
+        .unwrap();
+    let out = run_script(
+        &chromium,
+        &node_dir,
+        &[
+            ("VIGIL_MODE", "posture".into()),
+            ("VIGIL_URL", format!("http://{}", f.server.addr())),
+            ("VIGIL_TOKEN", ADMIN.into()),
+            ("VIGIL_USER_ARN", m.contractor_user_arn.clone()),
+            (
+                "VIGIL_USER_RISK",
+                user["identity"]["risk_score"].to_string(),
+            ),
+            ("VIGIL_ROLE_ARN", m.privileged_role_arn.clone()),
+            (
+                "VIGIL_ROLE_GRANTED",
+                role["identity"]["permissions"]["granted"].to_string(),
+            ),
+            (
+                "VIGIL_ROLE_USED",
+                role["identity"]["permissions"]["used"].to_string(),
+            ),
+            ("VIGIL_SECRET", f.secret.clone()),
+            ("VIGIL_FINGERPRINT", key.fingerprint.clone()),
+            ("VIGIL_KEY", m.contractor_access_key_id.clone()),
+            ("VIGIL_KEY_PATH", m.hardcoded_key_path.clone()),
+            (
+                "VIGIL_TARGET",
+                format!("host:{}", m.compromised_instance_id),
+            ),
+            (
+                "VIGIL_PATH_NODES",
+                paths["paths"][0]["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .len()
+                    .to_string(),
+            ),
+            ("VIGIL_CLUSTER", m.rds_cluster_arn.clone()),
+            ("VIGIL_SG", m.security_group_id.clone()),
+        ],
+    );
+    assert!(out["identity_rows"].as_u64().unwrap() >= 10, "{out}");
+    assert!(out["path_nodes"].as_u64().unwrap() >= 5, "{out}");
+    for shot in [
+        "identities.png",
+        "identity.png",
+        "identity-role.png",
+        "scans.png",
+        "scan.png",
+        "paths.png",
+        "risks.png",
+    ] {
+        let p = shots_dir().join(shot);
+        assert!(
+            std::fs::metadata(&p)
+                .map(|m| m.len() > 10_000)
+                .unwrap_or(false),
+            "{} missing",
+            p.display()
+        );
+    }
+}
+
+/// Percent-encodes everything but ASCII letters, digits and `-._~` (one path segment).
+fn segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The demo's posture with attacker-chosen names, through the real scanner, IAM analysis and
+/// graph: the contractor's IAM user is called `PAYLOADS[0]` (authorization details), the
+/// instance's Name tag is `PAYLOADS[2]` (describe-instances), and the hard-coded key sits in a
+/// directory called `PAYLOADS[2]`. Returns the posture pages that show them.
+fn hostile_posture(store: &mut vigil_store::Store, work: &Path) -> Vec<String> {
+    let f = fixture();
+    let m = &f.seeded.manifest;
+    let json_text = |s: &str| {
+        let quoted = serde_json::to_string(s).unwrap();
+        quoted[1..quoted.len() - 1].to_string()
+    };
+    let inventory = work.join("hostile-inventory");
+    std::fs::create_dir_all(&inventory).unwrap();
+    for entry in std::fs::read_dir(f.input.join("inventory")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_none_or(|e| e != "json") {
+            continue; // the credential report is CSV; names with quotes are not its test
+        }
+        let text = std::fs::read_to_string(&p)
+            .unwrap()
+            .replace(&m.contractor_user_name, &json_text(PAYLOADS[0]))
+            .replace("lumen-dev-contractor", &json_text(PAYLOADS[2]));
+        std::fs::write(inventory.join(p.file_name().unwrap()), text).unwrap();
+    }
+    let rootfs = work.join("hostile-rootfs");
+    let dir = rootfs.join("opt").join(PAYLOADS[2]);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        f.input.join("rootfs").join(&m.hardcoded_key_path),
+        dir.join("settings.py"),
+    )
+    .unwrap();
+    let owner = m
+        .contractor_user_arn
+        .replace(&m.contractor_user_name, PAYLOADS[0]);
+    let scan = crate::common::posture::seed(
+        store,
+        &crate::common::posture::Inputs {
+            inventory: &inventory,
+            rootfs: &rootfs,
+            instance_id: &m.compromised_instance_id,
+            key_owner: &owner,
+            credential_report: false,
+        },
+    );
+    assert!(
+        scan.secrets.iter().any(|s| s.path.contains(PAYLOADS[2])),
+        "{:?}",
+        scan.secrets
+    );
+    let iam: serde_json::Value = store
+        .get_state(vigil_server::POSTURE_NAMESPACE, vigil_server::IAM_KEY)
+        .unwrap()
+        .unwrap();
+    assert!(
+        iam["report"]["identities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["arn"] == owner.as_str()),
+        "the hostile user is analysed"
+    );
+    vec![
+        "/identities".into(),
+        format!("/identities/{}", segment(&owner)),
+        format!("/scans/{}", segment(&scan.target)),
+        "/paths".into(),
+        "/risks".into(),
+    ]
 }

@@ -139,6 +139,7 @@ pub fn host_event(id: &str, time_ms: i64, n: usize) -> Event {
                     start_time: None,
                     stdin: None,
                     stdout: None,
+                    parent_exe: None,
                 },
             },
         }),
@@ -200,5 +201,6 @@ pub fn alert(i: usize) -> Alert {
         children: Vec::new(),
         status: AlertStatus::New,
         score: (i % 100) as f64,
+        related: Vec::new(),
     }
 }

@@ -8,3 +8,4 @@ mod differential;
 mod events;
 mod fixtures;
 mod records;
+mod segments;

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use vigil_iam::analysis::{Analysis, ExposedKey, Options, context_pairs};
 use vigil_iam::authz::Account;
 use vigil_iam::credential_report::{self, CredentialReport};
+use vigil_iam::exclusion::CallExclusions;
 use vigil_iam::usage::{ApiCall, DEFAULT_WINDOW_DAYS};
 use vigil_model::Timestamp;
 
@@ -66,6 +67,10 @@ pub struct InputArgs {
     /// Do not read CloudTrail from the store (no used-vs-granted).
     #[arg(long)]
     pub no_cloudtrail: bool,
+    /// Count calls tied to open alerts as the identity's own use. By default they are left out
+    /// of used-vs-granted and of the least-privilege policies (they are an attacker's).
+    #[arg(long)]
+    pub keep_alerted_calls: bool,
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +101,9 @@ pub struct ExplainArgs {
     /// Treat keys not given as absent from the request (default: unknown, giving "allowed if …").
     #[arg(long)]
     pub complete_context: bool,
+    /// Decide for a session created with this session policy (AssumeRole's `Policy`); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub session_policy: Vec<PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -108,6 +116,9 @@ pub struct WhoCanArgs {
     pub action: String,
     /// A resource ARN, or `*`.
     pub resource: String,
+    /// Every principal acts in a session created with this session policy; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub session_policy: Vec<PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -145,6 +156,8 @@ struct Loaded {
     account: Account,
     credentials: Option<CredentialReport>,
     calls: Vec<ApiCall>,
+    /// Calls open alerts tie to an attacker.
+    exclusions: CallExclusions,
     options: Options,
 }
 
@@ -202,16 +215,23 @@ fn load(data_dir: &Path, input: &InputArgs, want_calls: bool) -> Result<Loaded> 
             }
         })
         .collect();
-    let calls =
-        if want_calls && !input.no_cloudtrail && data_dir.join(vigil_store::DB_FILE).exists() {
-            read_calls(data_dir, now, input.window_days)?
-        } else {
-            Vec::new()
-        };
+    let from_store =
+        want_calls && !input.no_cloudtrail && data_dir.join(vigil_store::DB_FILE).exists();
+    let calls = if from_store {
+        read_calls(data_dir, now, input.window_days)?
+    } else {
+        Vec::new()
+    };
+    let exclusions = if from_store && !input.keep_alerted_calls && !calls.is_empty() {
+        open_alert_exclusions(data_dir)?
+    } else {
+        CallExclusions::default()
+    };
     Ok(Loaded {
         account,
         credentials,
         calls,
+        exclusions,
         options: Options {
             now,
             window_days: input.window_days,
@@ -246,6 +266,37 @@ fn read_calls(data_dir: &Path, now: Option<Timestamp>, window_days: i64) -> Resu
     Ok(calls)
 }
 
+/// Session policy documents, compiled; their defects are reported and the rest is used.
+fn session_policies(files: &[PathBuf]) -> Result<Vec<vigil_iam::policy::Policy>> {
+    let mut out = Vec::new();
+    for f in files {
+        let doc = read_json(f)?;
+        let name = format!("session:{}", f.display());
+        let (policy, problems) =
+            vigil_iam::document::compile(&name, vigil_iam::policy::PolicyKind::Session, &doc);
+        for p in problems {
+            eprintln!("{name}: {p}");
+        }
+        out.push(policy);
+    }
+    Ok(out)
+}
+
+/// What the open alerts in the store (new or being investigated) tie to an attacker.
+fn open_alert_exclusions(data_dir: &Path) -> Result<CallExclusions> {
+    let store = crate::open_store(data_dir)?;
+    let (alerts, _) = store
+        .list_alerts(&vigil_store::AlertFilter {
+            statuses: vec![
+                vigil_model::AlertStatus::New,
+                vigil_model::AlertStatus::Investigating,
+            ],
+            ..vigil_store::AlertFilter::default()
+        })
+        .context("reading open alerts from the store")?;
+    Ok(CallExclusions::from_open_alerts(&alerts))
+}
+
 fn print_problems(l: &Loaded) {
     let n = l.account.problems.len();
     if n == 0 {
@@ -268,12 +319,17 @@ fn print_problems(l: &Loaded) {
 fn analyze(data_dir: &Path, args: &AnalyzeArgs) -> Result<()> {
     let loaded = load(data_dir, &args.input, true)?;
     print_problems(&loaded);
-    let a = Analysis::run(
+    let a = Analysis::run_excluding(
         &loaded.account,
         loaded.credentials.as_ref(),
         &loaded.calls,
         &loaded.options,
+        &loaded.exclusions,
     );
+    // The whole analysis (not the --identity selection) is what the console shows.
+    crate::posture::save_in(data_dir, |s| {
+        crate::posture::save_iam(s, &a.report, "vigil iam analyze")
+    })?;
     let mut report = a.report.clone();
     if !args.identity.is_empty() {
         report.identities.retain(|i| {
@@ -282,14 +338,15 @@ fn analyze(data_dir: &Path, args: &AnalyzeArgs) -> Result<()> {
                 .any(|k| *k == i.name || *k == i.arn || format!("{}/{}", i.kind, i.name) == *k)
         });
     }
-    let mut out = std::io::stdout().lock();
+    // Buffered: stdout alone is line-buffered, a syscall per line of pretty JSON.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match args.format.format {
         Format::Json => write_json(&mut out, &report)?,
         Format::Table => {
             let s = &report.summary;
             writeln!(
                 out,
-                "account {}: {} identities, {} admin, {} can escalate to admin, {} escalation edges; now {} (window {} days, {} CloudTrail calls)",
+                "account {}: {} identities, {} admin, {} can escalate to admin, {} escalation edges; now {} (window {} days, {} CloudTrail calls{})",
                 report.account,
                 s.identities,
                 s.admins,
@@ -297,7 +354,15 @@ fn analyze(data_dir: &Path, args: &AnalyzeArgs) -> Result<()> {
                 s.escalation_edges,
                 report.now.to_rfc3339(),
                 report.window.days,
-                report.window.calls
+                report.window.calls,
+                if report.window.excluded_calls > 0 {
+                    format!(
+                        ", {} tied to open alerts left out of usage",
+                        report.window.excluded_calls
+                    )
+                } else {
+                    String::new()
+                }
             )?;
             let mut t = Table::new(vec![
                 "SCORE",
@@ -382,6 +447,13 @@ fn analyze(data_dir: &Path, args: &AnalyzeArgs) -> Result<()> {
                             rep.calls,
                             rep.predicted_denials.len()
                         )?;
+                        if rep.excluded_calls > 0 {
+                            writeln!(
+                                out,
+                                "    left out {} calls tied to open alerts: the policy denies {}",
+                                rep.excluded_calls, rep.excluded_calls_denied
+                            )?;
+                        }
                     }
                 }
             }
@@ -407,14 +479,16 @@ fn explain(data_dir: &Path, args: &ExplainArgs) -> Result<()> {
         ))
     })?;
     let extra = context_pairs(&args.context).map_err(UsageError)?;
-    let d = a.explain(
+    let session = session_policies(&args.session_policy)?;
+    let d = a.explain_in_session(
         p,
         &args.action,
         &args.resource,
         &extra,
         args.complete_context,
+        &session,
     );
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match args.format.format {
         Format::Json => write_json(&mut out, &d)?,
         Format::Table => {
@@ -456,8 +530,9 @@ fn who_can(data_dir: &Path, args: &WhoCanArgs) -> Result<()> {
         &[],
         &loaded.options,
     );
-    let rows = a.who_can(&args.action, &args.resource);
-    let mut out = std::io::stdout().lock();
+    let session = session_policies(&args.session_policy)?;
+    let rows = a.who_can_in_session(&args.action, &args.resource, &session);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match args.format.format {
         Format::Json => write_json(&mut out, &rows)?,
         Format::Table => {

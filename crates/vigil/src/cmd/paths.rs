@@ -1,6 +1,7 @@
 //! `vigil paths` and `vigil risks`: the security graph of an inventory directory (AWS CLI
 //! describe outputs), joined with identity and scan facts and live alerts, as ranked attack
-//! paths with the fix that cuts the most, or as the top-risks list.
+//! paths with the fix that cuts the most, or as the top-risks list. The whole analysis is kept
+//! in the store for the console (`vigil serve`), whatever `--limit` shows here.
 
 use crate::cli::{Format, PathsArgs};
 use crate::exit::UnreadableInput;
@@ -150,6 +151,9 @@ fn report_skips(report: &LoadReport) {
 pub fn run_paths(data_dir: &Path, args: &PathsArgs) -> Result<()> {
     let (a, report) = analysis(data_dir, args)?;
     report_skips(&report);
+    crate::posture::save_in(data_dir, |s| {
+        crate::posture::save_paths(s, &a, "vigil paths")
+    })?;
     let mut out = std::io::stdout().lock();
     match args.format.format {
         Format::Json => {
@@ -171,6 +175,9 @@ pub fn run_paths(data_dir: &Path, args: &PathsArgs) -> Result<()> {
 pub fn run_risks(data_dir: &Path, args: &PathsArgs) -> Result<()> {
     let (a, report) = analysis(data_dir, args)?;
     report_skips(&report);
+    crate::posture::save_in(data_dir, |s| {
+        crate::posture::save_paths(s, &a, "vigil risks")
+    })?;
     let mut out = std::io::stdout().lock();
     match args.format.format {
         Format::Json => write_json(

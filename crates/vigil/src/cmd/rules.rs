@@ -19,6 +19,9 @@ pub enum RulesCommand {
     Lint(RulesArgs),
     /// Run the test file beside each rule (`<rule>.tests.jsonl`); exit 1 on any failure.
     Test(RulesArgs),
+    /// Run the whole detection (rules, baselines, correlation) over files with no store, and
+    /// say what it found and how fast (events/s per core).
+    Hunt(crate::cmd::hunt::HuntArgs),
 }
 
 #[derive(Debug, Args)]
@@ -34,6 +37,7 @@ pub fn run(cmd: &RulesCommand) -> Result<()> {
     match cmd {
         RulesCommand::Lint(a) => lint(a),
         RulesCommand::Test(a) => test(a),
+        RulesCommand::Hunt(a) => crate::cmd::hunt::run(a),
     }
 }
 

@@ -1,0 +1,102 @@
+//! Event segments on disk: they outlive the process, a damaged one gives an error (never a
+//! panic or a wrong event), and a failed write leaves the store as it was.
+
+use crate::fixtures::{T0, cloud_event, mixed_events};
+use std::ops::ControlFlow;
+use vigil_model::EventSource;
+use vigil_store::{EVENTS_DIR, EventQuery, Store};
+
+fn segment_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir.join(EVENTS_DIR))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "vseg"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn events_survive_reopening_and_dedup_across_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = mixed_events(500);
+    {
+        let mut store = Store::open(dir.path()).unwrap();
+        store.insert_events(&events[..300]).unwrap();
+        store.insert_events(&events[200..]).unwrap();
+    }
+    assert_eq!(
+        segment_files(dir.path()).len(),
+        2,
+        "one segment per batch with new events"
+    );
+    let mut store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.count_events().unwrap(), 500);
+    assert_eq!(store.insert_events(&events).unwrap().new_count(), 0);
+    assert_eq!(
+        segment_files(dir.path()).len(),
+        2,
+        "a batch of duplicates writes nothing"
+    );
+    let mut ids: Vec<String> = Vec::new();
+    store
+        .for_each_event_in_time_order(None, &mut |e| {
+            ids.push(e.event.id);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    let mut want = events.clone();
+    want.sort_by_key(|e| e.time);
+    assert_eq!(ids.len(), 500);
+    let stored = store.events_by_ids(&[(EventSource::Cloudtrail, events[0].id.clone())]);
+    assert_eq!(
+        stored.unwrap().len(),
+        usize::from(events[0].source == EventSource::Cloudtrail)
+    );
+}
+
+#[test]
+fn a_truncated_segment_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = Store::open(dir.path()).unwrap();
+        let events: Vec<_> = (0..50)
+            .map(|i| cloud_event(&format!("e{i}"), T0 + i, i as usize, true))
+            .collect();
+        store.insert_events(&events).unwrap();
+    }
+    let file = segment_files(dir.path()).remove(0);
+    let len = std::fs::metadata(&file).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let err = store.query_events(&EventQuery::default()).unwrap_err();
+    assert!(err.to_string().contains("seg-"), "{err}");
+    // The first events are whole and still readable one by one.
+    let first = store
+        .events_by_ids(&[(EventSource::Cloudtrail, "e0".to_string())])
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].event.id, "e0");
+}
+
+#[test]
+fn a_failed_segment_write_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    // A file where the segment directory should be makes the write fail.
+    std::fs::write(dir.path().join(EVENTS_DIR), b"not a directory").unwrap();
+    let events = mixed_events(20);
+    assert!(store.insert_events(&events).is_err());
+    assert_eq!(store.count_events().unwrap(), 0);
+    std::fs::remove_file(dir.path().join(EVENTS_DIR)).unwrap();
+    assert_eq!(
+        store.insert_events(&events).unwrap().new_count(),
+        20,
+        "keys were rolled back"
+    );
+}

@@ -1,0 +1,192 @@
+//! `vigil rules hunt PATH...`: the whole detection path over files, with no store: read and
+//! parse CloudTrail (any shape) or host events, normalise, then every rule, the baselines and
+//! correlation, exactly as `vigil ingest` runs them. Prints what it found and how fast each
+//! half went, so it is both a quick hunt and the Vigil side of the peer benchmark
+//! (`scripts/bench_peers.py`). One thread, so the figures are per core.
+
+use crate::cli::{Format, FormatArg};
+use crate::detection;
+use crate::exit::UnreadableInput;
+use crate::output::{Table, cell, write_json};
+use anyhow::Result;
+use clap::Args;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use vigil_detect::Engine;
+use vigil_ingest::Limits;
+use vigil_model::{AlertKind, Event};
+
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// Files and directories of CloudTrail (or, with --host, host events).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Rule files or directories (repeatable); default: as `vigil ingest` finds them.
+    #[arg(long = "rules")]
+    pub rules: Vec<PathBuf>,
+    /// The inputs are host events (agent JSON lines, Falco, auditd) instead of CloudTrail.
+    #[arg(long)]
+    pub host: bool,
+    /// List at most this many alerts (composites and high first).
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Serialize)]
+struct HuntReport {
+    files: usize,
+    events: usize,
+    skipped: usize,
+    rules: usize,
+    rule_problems: usize,
+    rule_hits: u64,
+    read_parse_seconds: f64,
+    detect_seconds: f64,
+    total_seconds: f64,
+    /// End to end: read, parse, normalise, sort, detect.
+    events_per_second: f64,
+    detect_events_per_second: f64,
+    alerts: usize,
+    composites: usize,
+    by_type: BTreeMap<String, usize>,
+    top: Vec<TopAlert>,
+}
+
+#[derive(Debug, Serialize)]
+struct TopAlert {
+    id: String,
+    #[serde(rename = "type")]
+    alert_type: String,
+    severity: String,
+    title: String,
+}
+
+pub fn run(args: &HuntArgs) -> Result<()> {
+    for r in &args.rules {
+        if !r.exists() {
+            return Err(UnreadableInput(format!("no rules at `{}`", r.display())).into());
+        }
+    }
+    let config = detection::load_config(None)?;
+    let (rules, loaded) = detection::load_rules(&args.rules, Path::new(""));
+    let started = Instant::now();
+    let found = vigil_ingest::discover(&args.paths);
+    if !found.missing.is_empty() {
+        let list: Vec<String> = found
+            .missing
+            .iter()
+            .map(|(p, e)| format!("`{}` ({e})", p.display()))
+            .collect();
+        return Err(UnreadableInput(format!("cannot open {}", list.join(", "))).into());
+    }
+    let limits = Limits::default();
+    let mut events: Vec<Event> = Vec::new();
+    let mut skipped = 0usize;
+    for f in &found.files {
+        let out = if args.host {
+            vigil_ingest::read_host_file(f, &limits)
+        } else {
+            vigil_ingest::read_cloudtrail_file(f, &limits)
+        };
+        skipped += out.skips.len();
+        events.extend(out.events);
+    }
+    // Detection sees events in event-time order, as the pipeline hands them over.
+    events.sort_by_key(|e| e.time);
+    let parsed = started.elapsed();
+    let mut engine = Engine::new(config, rules);
+    for e in &events {
+        engine.process(e);
+    }
+    engine.flush();
+    let mut alerts = engine.take_alerts();
+    let total = started.elapsed();
+    let detect = total.saturating_sub(parsed);
+    let stats = engine.stats();
+    alerts.sort_by(|a, b| {
+        (b.kind == AlertKind::Composite)
+            .cmp(&(a.kind == AlertKind::Composite))
+            .then(b.severity.cmp(&a.severity))
+            .then(a.id.cmp(&b.id))
+    });
+    let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
+    for a in &alerts {
+        *by_type.entry(a.alert_type.clone()).or_default() += 1;
+    }
+    let per_s = |n: usize, d: std::time::Duration| {
+        let s = d.as_secs_f64();
+        if s > 0.0 { n as f64 / s } else { 0.0 }
+    };
+    let report = HuntReport {
+        files: found.files.len(),
+        events: events.len(),
+        skipped,
+        rules: loaded.rules,
+        rule_problems: loaded.problems,
+        rule_hits: stats.counters.rule_hits,
+        read_parse_seconds: parsed.as_secs_f64(),
+        detect_seconds: detect.as_secs_f64(),
+        total_seconds: total.as_secs_f64(),
+        events_per_second: per_s(events.len(), total),
+        detect_events_per_second: per_s(events.len(), detect),
+        alerts: alerts.len(),
+        composites: alerts
+            .iter()
+            .filter(|a| a.kind == AlertKind::Composite)
+            .count(),
+        by_type,
+        top: alerts
+            .iter()
+            .take(args.limit)
+            .map(|a| TopAlert {
+                id: a.id.clone(),
+                alert_type: a.alert_type.clone(),
+                severity: a.severity.to_string(),
+                title: a.title.clone(),
+            })
+            .collect(),
+    };
+    let mut out = std::io::stdout().lock();
+    match args.format.format {
+        Format::Json => write_json(&mut out, &report)?,
+        Format::Table => write_table(&mut out, &report)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn write_table(out: &mut impl Write, r: &HuntReport) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "hunt: {} event(s) from {} file(s) ({} skipped), {} rule(s) ({} problem(s))",
+        r.events, r.files, r.skipped, r.rules, r.rule_problems
+    )?;
+    writeln!(
+        out,
+        "  read+parse+normalise {:.3} s; detection (rules, baselines, correlation) {:.3} s = {:.0} events/s",
+        r.read_parse_seconds, r.detect_seconds, r.detect_events_per_second
+    )?;
+    writeln!(
+        out,
+        "  end to end {:.3} s = {:.0} events/s; {} rule hit(s) -> {} alert(s), {} composite",
+        r.total_seconds, r.events_per_second, r.rule_hits, r.alerts, r.composites
+    )?;
+    if !r.top.is_empty() {
+        let mut t = Table::new(vec!["SEVERITY", "TYPE", "ID", "TITLE"]);
+        for a in &r.top {
+            t.row(vec![
+                a.severity.clone(),
+                cell(&a.alert_type, 40),
+                a.id.clone(),
+                cell(&a.title, 100),
+            ]);
+        }
+        t.write(out)?;
+    }
+    Ok(())
+}
