@@ -73,7 +73,12 @@ fn keys(t: Target) -> [Option<(Accessor, KeyKind)>; 2] {
         Target::LinuxProcessCreation | Target::LinuxFileEvent | Target::LinuxNetworkConnection => {
             [Some((Accessor::ProcExe, KeyKind::Basename)), None]
         }
-        Target::LinuxAuditd => [Some((Accessor::AuditType, KeyKind::Exact)), None],
+        // `type: EXECVE` is on every process start; a rule that also pins `a0` (the program as
+        // typed) is filed under that instead (see `push`), which few starts share.
+        Target::LinuxAuditd => [
+            Some((Accessor::AuditType, KeyKind::Exact)),
+            Some((Accessor::ProcArg(0), KeyKind::Exact)),
+        ],
     }
 }
 
@@ -147,6 +152,16 @@ impl RuleSet {
             && let Some(needles) = required_needles(&node)
         {
             tr.cmd.add(idx, needles);
+            filed = true;
+        }
+        if target == Target::LinuxAuditd
+            && !filed
+            && let Some((acc, kind)) = &k2
+            && let Some(vals) = required(&node, acc, *kind)
+        {
+            for v in &vals {
+                tr.secondary.insert(v, idx);
+            }
             filed = true;
         }
         if !filed
@@ -258,6 +273,11 @@ impl RuleSet {
                 }
                 let t = &self.auditd;
                 self.run(t.primary.get(audit_type(&h.kind)), event, scratch, hits);
+                if let HostEventKind::ProcessStart { process } = &h.kind
+                    && let Some(a0) = process.argv.first()
+                {
+                    self.run(t.secondary.get(a0), event, scratch, hits);
+                }
                 self.run(&t.always, event, scratch, hits);
                 if matches!(h.kind, HostEventKind::ProcessStart { .. })
                     && !(self.process.cmd.is_empty() && self.auditd.cmd.is_empty())

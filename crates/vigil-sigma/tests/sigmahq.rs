@@ -213,6 +213,10 @@ fn indexed_matching_equals_exhaustive_matching() {
         &["/usr/bin/find", "find", "/", "-perm", "-4000"],
         &["/usr/bin/touch", "touch", "-r", "/bin/ls", "/tmp/x"],
         &["/usr/bin/ssh-keygen", "ssh-keygen", "-t", "rsa"],
+        // auditd rules filed under `a0`: the index folds case as the matcher does.
+        &["/usr/bin/touch", "TOUCH", "-r", "/bin/ls", "/tmp/x"],
+        &["/usr/bin/arecord", "arecord", "-vv", "-fdat"],
+        &["/usr/bin/chage", "chage", "--list", "root"],
     ];
     let mut host_hits = 0;
     for c in cmds {
