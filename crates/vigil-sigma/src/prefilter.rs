@@ -11,22 +11,26 @@ use crate::field::Accessor;
 const MIN_NEEDLE: usize = 3;
 
 /// Lowercased literals, one of which the command line must contain for `node` to match.
-pub(crate) fn required_needles(node: &Node) -> Option<Vec<String>> {
+///
+/// `programs`: whether the program and parent program count as searched text. Only for
+/// process-creation rules: the prefilter runs on process starts alone, and an auditd rule
+/// keyed on `exe` may be meant for file or network records.
+pub(crate) fn required_needles(node: &Node, programs: bool) -> Option<Vec<String>> {
     match node {
         Node::And(v) => v
             .iter()
-            .filter_map(required_needles)
+            .filter_map(|n| required_needles(n, programs))
             .max_by_key(|set| set.iter().map(String::len).min().unwrap_or(0)),
         Node::Or(v) => {
             let mut out = Vec::new();
             for n in v.iter() {
-                out.extend(required_needles(n)?);
+                out.extend(required_needles(n, programs)?);
             }
             out.sort();
             out.dedup();
             Some(out)
         }
-        Node::Field(acc, test) if in_command_line(acc) => {
+        Node::Field(acc, test) if searched(acc, programs) => {
             let lits: Vec<String> = match test {
                 ValueTest::Items(items, all) => {
                     let mut lits = Vec::with_capacity(items.len());
@@ -59,9 +63,16 @@ pub(crate) fn required_needles(node: &Node) -> Option<Vec<String>> {
     }
 }
 
-/// Accessors whose value is a piece of the command line.
-fn in_command_line(acc: &Accessor) -> bool {
-    matches!(acc, Accessor::ProcCommandLine | Accessor::ProcArg(_))
+/// Accessors whose value is a piece of what the prefilter searches: the command line (and so
+/// every argument), the program and the parent's program (`RuleSet::run_prefiltered` joins
+/// them with newlines). A needle found across a join only adds a candidate; the full matcher
+/// still decides.
+fn searched(acc: &Accessor, programs: bool) -> bool {
+    match acc {
+        Accessor::ProcCommandLine | Accessor::ProcArg(_) => true,
+        Accessor::ProcExe | Accessor::ProcParentExe => programs,
+        _ => false,
+    }
 }
 
 /// Rules filed by the command-line literals they need.

@@ -26,6 +26,8 @@ pub struct Scratch {
     pub(crate) event: EventScratch,
     marks: Vec<bool>,
     cands: Vec<u32>,
+    /// What the literal prefilter searches: program, parent program and command line.
+    haystack: String,
 }
 
 /// How one target's rules are indexed (for `vigil rules lint` and benchmarks).
@@ -149,7 +151,7 @@ impl RuleSet {
         // auditd's `type: EXECVE` is on every process start; the command-line literals of such
         // rules are far more selective, so they win there.
         if target == Target::LinuxAuditd
-            && let Some(needles) = required_needles(&node)
+            && let Some(needles) = required_needles(&node, false)
         {
             tr.cmd.add(idx, needles);
             filed = true;
@@ -185,7 +187,7 @@ impl RuleSet {
         let host = matches!(target, Target::LinuxProcessCreation | Target::LinuxAuditd);
         if !filed
             && host
-            && let Some(needles) = required_needles(&node)
+            && let Some(needles) = required_needles(&node, target == Target::LinuxProcessCreation)
         {
             tr.cmd.add(idx, needles);
             filed = true;
@@ -326,12 +328,23 @@ impl RuleSet {
         cands.clear();
         let n = self.rules.len();
         let marks = &mut scratch.marks;
+        let haystack = &mut scratch.haystack;
+        haystack.clear();
+        if let EventBody::Host(h) = &event.body
+            && let HostEventKind::ProcessStart { process } = &h.kind
+        {
+            haystack.push_str(&process.exe);
+            haystack.push('\n');
+            haystack.push_str(process.parent_exe.as_deref().unwrap_or(""));
+            haystack.push('\n');
+        }
         crate::field::with_value(&Accessor::ProcCommandLine, event, &mut scratch.event, |v| {
             if let Some(crate::field::Val::Str(cmdline)) = v {
-                self.process.cmd.candidates(cmdline, marks, &mut cands, n);
-                self.auditd.cmd.candidates(cmdline, marks, &mut cands, n);
+                haystack.push_str(cmdline);
             }
         });
+        self.process.cmd.candidates(haystack, marks, &mut cands, n);
+        self.auditd.cmd.candidates(haystack, marks, &mut cands, n);
         cands.sort_unstable();
         self.run(&cands, event, scratch, hits);
         scratch.cands = cands;

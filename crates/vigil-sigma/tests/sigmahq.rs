@@ -217,6 +217,10 @@ fn indexed_matching_equals_exhaustive_matching() {
         &["/usr/bin/touch", "TOUCH", "-r", "/bin/ls", "/tmp/x"],
         &["/usr/bin/arecord", "arecord", "-vv", "-fdat"],
         &["/usr/bin/chage", "chage", "--list", "root"],
+        // Rules the prefilter reaches through the program's path, not the command line.
+        &["/tmp/.x/run", "./run"],
+        &["/dev/shm/a", "a"],
+        &["/opt/tools/trufflehog", "th", "filesystem", "/"],
     ];
     let mut host_hits = 0;
     for c in cmds {
