@@ -11,6 +11,7 @@ pub mod output;
 pub mod pipeline;
 pub mod posture;
 pub mod progress;
+pub mod relink;
 pub mod timearg;
 
 use anyhow::{Context, Result};

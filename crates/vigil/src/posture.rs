@@ -21,7 +21,7 @@ use vigil_graph::{
     HostFindings, LoadReport, SecretFact, VulnFact,
 };
 use vigil_iam::{Account, Analysis, ApiCall, ExposedKey, Options, Outcome};
-use vigil_model::{Actor, EntityKind, EntityRef, EventBody, EventSource, HostEventKind};
+use vigil_model::{Actor, EntityKind, EntityRef};
 use vigil_scan::ScanReport;
 use vigil_scan::fs::DirFs;
 use vigil_scan::secrets::SecretScanner;
@@ -54,7 +54,7 @@ pub fn assess(
     advisories: Vec<vigil_scan::vulndb::Advisory>,
 ) -> Result<Posture> {
     let scan = scan_host(store, host, advisories)?;
-    link_host_and_key_alerts(store, host.instance_id, &scan)?;
+    crate::relink::link_hosts_and_keys(store)?;
 
     let authz_path = inventory_dir.join("iam-authorization-details.json");
     let authz = std::fs::read(&authz_path)
@@ -138,61 +138,6 @@ pub fn save_in(data_dir: &Path, save: impl FnOnce(&mut Store) -> Result<()>) -> 
     save(&mut store)
 }
 
-/// Links the host's `compromised_host` alert and the `compromised_aws_keys` alert of any key
-/// the scan found in a file that alert's evidence read (see `alert_links.rs`).
-fn link_host_and_key_alerts(store: &mut Store, instance_id: &str, scan: &ScanReport) -> Result<()> {
-    use crate::alert_links::HostCredential;
-    let credentials: Vec<HostCredential> = scan
-        .secrets
-        .iter()
-        .filter_map(|s| {
-            Some(HostCredential {
-                host_id: instance_id.to_string(),
-                path: format!("/{}", s.path.trim_start_matches('/')),
-                key_id: s.aws_access_key_id.clone()?,
-            })
-        })
-        .collect();
-    if credentials.is_empty() {
-        return Ok(());
-    }
-    let (mut alerts, _) = store.list_alerts(&vigil_store::AlertFilter {
-        types: vec!["compromised_host".into(), "compromised_aws_keys".into()],
-        ..vigil_store::AlertFilter::default()
-    })?;
-    let mut reads: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for alert in alerts.iter().filter(|a| a.alert_type == "compromised_host") {
-        let ids: Vec<_> = alert
-            .evidence
-            .iter()
-            .flat_map(|e| {
-                [EventSource::Agent, EventSource::Falco, EventSource::Auditd]
-                    .map(|s| (s, e.event_id.clone()))
-            })
-            .collect();
-        let paths = reads.entry(alert.id.clone()).or_default();
-        for stored in store.events_by_ids(&ids)? {
-            let EventBody::Host(h) = &stored.event.body else {
-                continue;
-            };
-            match &h.kind {
-                HostEventKind::FileAccess { path, .. } => paths.push(path.clone()),
-                HostEventKind::ProcessStart { process } => {
-                    paths.extend(process.argv.iter().filter(|a| a.starts_with('/')).cloned())
-                }
-                _ => {}
-            }
-        }
-    }
-    let changed = crate::alert_links::link_host_and_key_alerts(&mut alerts, &reads, &credentials);
-    for i in changed {
-        if let Some(alert) = alerts.get(i) {
-            store.upsert_alert(alert)?;
-        }
-    }
-    Ok(())
-}
-
 /// Scans one host root with the given advisories and Vigil's secret rules; stores the report.
 fn scan_host(
     store: &mut Store,
@@ -202,7 +147,7 @@ fn scan_host(
     let secrets = SecretScanner::new(&[]).map_err(|e| anyhow::anyhow!("secret rules: {e}"))?;
     let db = VulnDb::new(advisories);
     let fs = DirFs::new(host.root);
-    let target = format!("host:{}", host.instance_id);
+    let target = format!("{}{}", crate::relink::HOST_SCAN_PREFIX, host.instance_id);
     let report = vigil_scan::scan(
         &fs,
         &target,

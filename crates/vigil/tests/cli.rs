@@ -169,6 +169,56 @@ fn demo_story_ingests_and_reingest_adds_nothing() {
             .unwrap()
             .contains("/opt/app/config/settings.py")
     );
+
+    // The same link outside the demo: a fresh store, the demo's files ingested as a user would,
+    // then the host's filesystem scanned and named with `--host`.
+    let fresh = dir.path().join("fresh");
+    for (kind, sub) in [("cloudtrail", "cloudtrail"), ("host", "agent")] {
+        let out = vigil(&fresh, &["ingest", kind, input.join(sub).to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let unlinked = stdout_json(&vigil(&fresh, &["alerts", "--format", "json"]));
+    assert!(
+        unlinked
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a.get("related").is_none()),
+        "no link before the scan"
+    );
+    let scan = vigil(
+        &fresh,
+        &[
+            "scan",
+            "fs",
+            input.join("rootfs").to_str().unwrap(),
+            "--host",
+            host,
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&scan.stderr).contains("linked 2 alert(s)"),
+        "{}",
+        String::from_utf8_lossy(&scan.stderr)
+    );
+    let linked = stdout_json(&vigil(&fresh, &["alerts", "--format", "json"]));
+    let linked = linked.as_array().unwrap();
+    let key_alert = linked
+        .iter()
+        .find(|a| a["type"] == "compromised_aws_keys")
+        .unwrap();
+    let host_alert = linked
+        .iter()
+        .find(|a| a["type"] == "compromised_host")
+        .unwrap();
+    assert_eq!(key_alert["related"][0]["id"], host_alert["id"]);
+    assert_eq!(host_alert["related"][0]["id"], key_alert["id"]);
     assert!(
         keys[0]["entities"]
             .as_array()

@@ -7,7 +7,7 @@ use crate::exit::UnreadableInput;
 use crate::output::{cell, write_json};
 use crate::pipeline::{self, IngestOptions, InputKind, PipelineSummary};
 use crate::progress::Bar;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -31,6 +31,8 @@ pub fn run(store: &mut Store, kind: InputKind, args: &IngestArgs) -> Result<()> 
     )?;
     let json = SummaryJson::new(kind, &summary, feed.timeline());
     let detect = feed.finish(store)?;
+    // Detection may have rewritten a linked alert; scans of hosts may link new ones.
+    crate::relink::link_hosts_and_keys(store).context("linking host and key alerts")?;
     let mut out = std::io::stdout().lock();
     match args.format.format {
         Format::Json => {

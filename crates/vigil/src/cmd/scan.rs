@@ -79,6 +79,12 @@ pub struct CommonArgs {
     /// Do not save the report in the store.
     #[arg(long)]
     pub no_store: bool,
+    /// The host (EC2 instance id or hostname, as the agent names it) this filesystem or disk
+    /// belongs to. The report is stored as that host's (`host:ID`, replacing its last scan),
+    /// and an AWS key found in a file the host's `compromised_host` alert read is linked to
+    /// that key's `compromised_aws_keys` alert.
+    #[arg(long, value_name = "ID")]
+    pub host: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,7 +106,7 @@ pub struct ImportArgs {
 }
 
 const VULNDB: &str = "vulndb";
-const SCANS: &str = "scan";
+pub const SCANS: &str = "scan";
 
 pub fn run_vulndb(store: &mut Store, cmd: &VulndbCommand) -> Result<()> {
     match cmd {
@@ -316,9 +322,18 @@ pub fn run_scan(data_dir: &Path, cmd: &ScanCommand) -> Result<()> {
         );
     }
     if !common.no_store {
+        let key = match &common.host {
+            Some(id) => format!("{}{id}", crate::relink::HOST_SCAN_PREFIX),
+            None => report.target.clone(),
+        };
         store
-            .put_state(SCANS, &report.target, &report)
+            .put_state(SCANS, &key, &report)
             .context("saving the scan report")?;
+        let linked = crate::relink::link_hosts_and_keys(&mut store)
+            .context("linking host and key alerts")?;
+        if linked > 0 {
+            eprintln!("linked {linked} alert(s): a key found here was read on a compromised host");
+        }
     }
     render(&report, common.format, secs)?;
     if let Some(floor) = common.fail_on {
