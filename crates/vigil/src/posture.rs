@@ -43,6 +43,8 @@ pub struct Posture {
     pub identities: vigil_iam::report::Report,
     pub paths: vigil_graph::Analysis,
     pub inventory: LoadReport,
+    /// Alerts linked across the host and the cloud: (alert id, its type, the link).
+    pub links: Vec<(String, String, vigil_model::RelatedAlert)>,
 }
 
 /// Scans `host`, analyses the identities in `inventory_dir` against the CloudTrail in `store`,
@@ -91,6 +93,14 @@ pub fn assess(
     // The least-privilege policies are built from ordinary use: calls that open alerts hold as
     // evidence (the attacker's) are left out of used-vs-granted.
     let (alerts, _) = store.list_alerts(&vigil_store::AlertFilter::default())?;
+    let links = alerts
+        .iter()
+        .flat_map(|a| {
+            a.related
+                .iter()
+                .map(|r| (a.id.clone(), a.alert_type.clone(), r.clone()))
+        })
+        .collect();
     let excluded = vigil_iam::exclusion::CallExclusions::from_open_alerts(&alerts);
     let analysis =
         Analysis::run_excluding(&account, credentials.as_ref(), &calls, &options, &excluded);
@@ -117,6 +127,7 @@ pub fn assess(
         identities: analysis.report,
         paths,
         inventory,
+        links,
     })
 }
 

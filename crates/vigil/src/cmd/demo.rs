@@ -284,12 +284,13 @@ fn write_posture(out: &mut impl Write, p: &Posture, m: &DemoManifest) -> Result<
     for v in vulns.iter().take(5) {
         writeln!(
             out,
-            "  [{}] {} {} {} (fixed in {})",
+            "  [{}] {} {} {} (fixed in {}) at {}",
             v.severity.as_str(),
             cell(&v.id, 40),
             cell(&v.package, 40),
             cell(&v.version, 40),
-            cell(v.fixed_version.as_deref().unwrap_or("-"), 40)
+            cell(v.fixed_version.as_deref().unwrap_or("-"), 40),
+            cell(&v.path, 100)
         )?;
     }
     for sec in &s.secrets {
@@ -308,6 +309,15 @@ fn write_posture(out: &mut impl Write, p: &Posture, m: &DemoManifest) -> Result<
                 .unwrap_or_default()
         )?;
     }
+    for (id, kind, link) in p.links.iter().filter(|l| l.1 == "compromised_host") {
+        writeln!(
+            out,
+            "  linked: {kind} {id} <-> {} {}: {}",
+            link.alert_type,
+            link.id,
+            cell(&link.reason, 200)
+        )?;
+    }
     writeln!(out)?;
     writeln!(
         out,
@@ -322,7 +332,10 @@ fn write_posture(out: &mut impl Write, p: &Posture, m: &DemoManifest) -> Result<
             cell(&i.name, 80),
             i.risk_score
         )?;
-        for r in i.risks.iter().take(4) {
+        // The gravest first: the story's point (a hard-coded key) must not fall off the list.
+        let mut risks: Vec<_> = i.risks.iter().collect();
+        risks.sort_by_key(|r| std::cmp::Reverse(r.severity));
+        for r in risks.into_iter().take(4) {
             writeln!(
                 out,
                 "    [{}] {}",
