@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
+use vigil_model::HostEventKind;
 use vigil_model::host::{Process, ProcessRef};
 
 /// How long an exited process is remembered: sockets and files are seen a poll later.
@@ -91,6 +92,24 @@ impl ProcTable {
         }
     }
 
+    /// Records a uid change of a known process and returns the `privilege_change` it makes,
+    /// if its effective uid really changed (and was known before). Shared by both collection
+    /// paths, so they report the same events.
+    pub fn uid_change(&mut self, pid: u32, uid: u32, euid: u32) -> Option<HostEventKind> {
+        let old = self.get(pid).cloned()?;
+        self.set_uids(pid, uid, euid);
+        if old.euid == euid || old.euid == u32::MAX {
+            return None;
+        }
+        let via = old.exe.rsplit('/').next().map(str::to_string);
+        Some(HostEventKind::PrivilegeChange {
+            process: old.process_ref(pid),
+            old_uid: old.euid,
+            new_uid: euid,
+            via: via.filter(|v| !v.is_empty()),
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.live.len()
     }
@@ -122,6 +141,27 @@ mod tests {
             euid: 0,
             container_id: None,
         }
+    }
+
+    #[test]
+    fn only_a_real_change_of_effective_uid_is_a_privilege_change() {
+        let mut t = ProcTable::new(10);
+        let mut e = entry("/usr/bin/sudo");
+        (e.uid, e.euid) = (1000, 1000);
+        t.insert(7, e);
+        assert_eq!(t.uid_change(99, 0, 0), None, "unknown process");
+        assert_eq!(t.uid_change(7, 0, 1000), None, "euid unchanged");
+        let Some(HostEventKind::PrivilegeChange {
+            old_uid,
+            new_uid,
+            via,
+            ..
+        }) = t.uid_change(7, 0, 0)
+        else {
+            panic!("euid 1000 -> 0 is a privilege change");
+        };
+        assert_eq!((old_uid, new_uid, via.as_deref()), (1000, 0, Some("sudo")));
+        assert_eq!(t.get(7).map(|e| (e.uid, e.euid)), Some((0, 0)));
     }
 
     #[test]

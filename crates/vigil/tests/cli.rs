@@ -3,35 +3,11 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test helpers: a panic is a failed assertion
 
+mod common;
+
+use common::{ok_json as stdout_json, vigil};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn vigil(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("VIGIL_DATA_DIR")
-        .output()
-        .expect("vigil runs")
-}
-
-fn stdout_json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
 
 fn event_count(data_dir: &Path) -> u64 {
     let status = stdout_json(&vigil(data_dir, &["status", "--format", "json"]));

@@ -2,21 +2,14 @@
 //! `vigil iam`: explain on three tricky cases (with the deciding statements), who-can, and
 //! analyze on the demo (the contractor's key, the over-privileged role, its remediation).
 
+mod common;
+
+use common::vigil;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
 fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vigil-iam/tests/fixtures/tricky-authz.json")
-}
-
-fn vigil(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn explain_json(args: &[&str]) -> Value {

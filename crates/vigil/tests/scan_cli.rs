@@ -4,22 +4,14 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
+use common::vigil;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
 
 const SECRET: &str = "u7Yh3Kq9Lm2Np5Rs8Tv1Wx4Za6Bc0De3Fg7Hj2Ik";
 const KEY_ID: &str = "AKIAZ2X3C4V5B6N7M2QW";
-
-fn vigil(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("VIGIL_DATA_DIR")
-        .output()
-        .expect("vigil runs")
-}
 
 fn rootfs(root: &Path) {
     let w = |rel: &str, text: &str| {

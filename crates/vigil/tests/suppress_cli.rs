@@ -4,32 +4,12 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test helpers: a panic is a failed assertion
 
+mod common;
+
+use common::{ok_json, vigil};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn vigil(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("VIGIL_DATA_DIR")
-        .env_remove("VIGIL_DETECT_CONFIG")
-        .env_remove("VIGIL_RULES")
-        .output()
-        .expect("vigil runs")
-}
-
-fn ok_json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use std::process::Output;
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

@@ -189,25 +189,10 @@ impl Collector {
 
     fn uid_change(&mut self, pid: u32, ts_ns: u64, uid: u32, euid: u32) {
         let time = self.clock.from_monotonic_ns(ts_ns);
-        let mut t = lock(&self.table);
-        let Some(old) = t.get(pid).cloned() else {
-            return;
-        };
-        t.set_uids(pid, uid, euid);
-        drop(t);
-        if old.euid == euid || old.euid == u32::MAX {
-            return;
+        let change = lock(&self.table).uid_change(pid, uid, euid);
+        if let Some(kind) = change {
+            self.emitter.emit(time, kind);
         }
-        let via = old.exe.rsplit('/').next().map(str::to_string);
-        self.emitter.emit(
-            time,
-            HostEventKind::PrivilegeChange {
-                process: old.process_ref(pid),
-                old_uid: old.euid,
-                new_uid: euid,
-                via: via.filter(|v| !v.is_empty()),
-            },
-        );
     }
 
     fn net(&mut self, n: &Net) {

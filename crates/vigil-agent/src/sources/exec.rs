@@ -178,25 +178,10 @@ impl ExecSource {
                 ..
             } if pid == tgid && pid != own_pid => {
                 let time = self.clock.from_monotonic_ns(timestamp_ns);
-                let mut t = lock(&self.table);
-                let Some(old) = t.get(pid).cloned() else {
-                    return;
-                };
-                t.set_uids(pid, ruid, euid);
-                drop(t);
-                if old.euid == euid || old.euid == u32::MAX {
-                    return;
+                let change = lock(&self.table).uid_change(pid, ruid, euid);
+                if let Some(kind) = change {
+                    self.emitter.emit(time, kind);
                 }
-                let via = old.exe.rsplit('/').next().map(str::to_string);
-                self.emitter.emit(
-                    time,
-                    HostEventKind::PrivilegeChange {
-                        process: old.process_ref(pid),
-                        old_uid: old.euid,
-                        new_uid: euid,
-                        via: via.filter(|v| !v.is_empty()),
-                    },
-                );
             }
             _ => {}
         }
