@@ -76,9 +76,13 @@ fn reverse_shell_discovery_and_credential_read(collector: &str) {
         .unwrap();
     // Give the socket poll time to see the live connection before the commands run.
     std::thread::sleep(Duration::from_millis(400));
+    // The discovery commands run three times: on the fallback path a command that exits
+    // before its /proc entry is read keeps its pid but loses its program and arguments (a
+    // documented limit, ~1.5 % of very short-lived processes under load); the assertions below
+    // need each command seen whole at least once. The eBPF path reads them in the kernel.
     conn.write_all(
         format!(
-            "whoami; id; uname -a; cat {}; sleep 0.5; exit\n",
+            "for i in 1 2 3; do whoami; id; uname -a; done; cat {}; sleep 0.5; exit\n",
             creds.display()
         )
         .as_bytes(),
