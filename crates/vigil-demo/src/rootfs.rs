@@ -7,8 +7,10 @@ use crate::identities::Identities;
 use crate::ids::{self, DemoRng};
 use std::path::Path;
 
-/// `(package, version, source, section)`: installed Debian packages. Several are versions
-/// Ubuntu has since fixed (openssl, libssh, sudo, openssh, glibc, runc, curl).
+/// `(package, version, section)`: installed Debian packages. Those Ubuntu has since fixed
+/// (glibc, runc, openssh, sudo, openssl, curl, zlib, expat, libssh, dpkg, util-linux) are at versions jammy really
+/// shipped: each is listed as affected in the Ubuntu OSV record of its notice, copied into
+/// `vigil-scan/data/advisories/demo/ubuntu-jammy-demo.json`.
 const DPKG: [(&str, &str, &str); 40] = [
     ("adduser", "3.118ubuntu5", "admin"),
     ("apt", "2.4.5", "admin"),
@@ -87,9 +89,10 @@ fn dpkg_status() -> String {
             "nginx-common" => Some("nginx"),
             "libsystemd0" => Some("systemd"),
             "zlib1g" => Some("zlib"),
+            "libexpat1" => Some("expat"),
             "login" | "passwd" => Some("shadow"),
             "libpam-modules" => Some("pam"),
-            "bsdutils" => Some("util-linux (1:2.37.2-4ubuntu3)"),
+            "bsdutils" => Some("util-linux (2.37.2-4ubuntu3)"),
             _ => None,
         };
         out.push_str(&format!(
@@ -190,7 +193,7 @@ pub fn write_rootfs(
     }
     w(
         "opt/app/frontend/package-lock.json",
-        "{\n  \"name\": \"lumen-frontend\",\n  \"version\": \"0.1.0\",\n  \"lockfileVersion\": 2,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\n      \"name\": \"lumen-frontend\",\n      \"version\": \"0.1.0\",\n      \"dependencies\": {\n        \"lodash\": \"4.17.15\",\n        \"minimist\": \"1.2.5\"\n      }\n    },\n    \"node_modules/lodash\": {\n      \"version\": \"4.17.15\",\n      \"resolved\": \"https://registry.npmjs.org/lodash/-/lodash-4.17.15.tgz\",\n      \"integrity\": \"sha512-8xOcRHvCjnocdS5cpwXQXVzmmh5e5+saE2QGoeQmbKmRS6J3VQppPOIt0MnmE+4xlZoumy0GPG0D0MVIQbNA1A==\"\n    },\n    \"node_modules/minimist\": {\n      \"version\": \"1.2.5\",\n      \"resolved\": \"https://registry.npmjs.org/minimist/-/minimist-1.2.5.tgz\",\n      \"integrity\": \"sha512-FM9nNUYrRBAELZQT3xeZQ7fmMOBg6ra7rs3l8pHpSSNbuQmvvsMeiUaYGiVASS2lt/MKgLiyHtMuYNtJzkj6Kw==\"\n    }\n  },\n  \"dependencies\": {\n    \"lodash\": {\n      \"version\": \"4.17.15\",\n      \"resolved\": \"https://registry.npmjs.org/lodash/-/lodash-4.17.15.tgz\",\n      \"integrity\": \"sha512-8xOcRHvCjnocdS5cpwXQXVzmmh5e5+saE2QGoeQmbKmRS6J3VQppPOIt0MnmE+4xlZoumy0GPG0D0MVIQbNA1A==\"\n    },\n    \"minimist\": {\n      \"version\": \"1.2.5\",\n      \"resolved\": \"https://registry.npmjs.org/minimist/-/minimist-1.2.5.tgz\",\n      \"integrity\": \"sha512-FM9nNUYrRBAELZQT3xeZQ7fmMOBg6ra7rs3l8pHpSSNbuQmvvsMeiUaYGiVASS2lt/MKgLiyHtMuYNtJzkj6Kw==\"\n    }\n  }\n}\n",
+        "{\n  \"name\": \"lumen-frontend\",\n  \"version\": \"0.1.0\",\n  \"lockfileVersion\": 2,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\n      \"name\": \"lumen-frontend\",\n      \"version\": \"0.1.0\",\n      \"dependencies\": {\n        \"lodash\": \"4.17.15\",\n        \"minimist\": \"1.2.5\"\n      }\n    },\n    \"node_modules/lodash\": {\n      \"version\": \"4.17.15\",\n      \"resolved\": \"https://registry.npmjs.org/lodash/-/lodash-4.17.15.tgz\",\n      \"integrity\": \"sha512-8xOcRHvCjnocdS5cpwXQXVzmmh5e5+saE2QGoeQmbKmRS6J3VQppPOIt0MnmE+4xlZoumy0GPG0D0MVIQbNA1A==\"\n    },\n    \"node_modules/minimist\": {\n      \"version\": \"1.2.5\",\n      \"resolved\": \"https://registry.npmjs.org/minimist/-/minimist-1.2.5.tgz\",\n      \"integrity\": \"sha512-FM9nNUYrRBAELZQT3xeZQ7fmMOBg6nWNmJKTcgsJeaLstP/UODVpGsr5OhXhhXg6f+qtJ8uiZ+PUxkDWcgIXLw==\"\n    }\n  },\n  \"dependencies\": {\n    \"lodash\": {\n      \"version\": \"4.17.15\",\n      \"resolved\": \"https://registry.npmjs.org/lodash/-/lodash-4.17.15.tgz\",\n      \"integrity\": \"sha512-8xOcRHvCjnocdS5cpwXQXVzmmh5e5+saE2QGoeQmbKmRS6J3VQppPOIt0MnmE+4xlZoumy0GPG0D0MVIQbNA1A==\"\n    },\n    \"minimist\": {\n      \"version\": \"1.2.5\",\n      \"resolved\": \"https://registry.npmjs.org/minimist/-/minimist-1.2.5.tgz\",\n      \"integrity\": \"sha512-FM9nNUYrRBAELZQT3xeZQ7fmMOBg6nWNmJKTcgsJeaLstP/UODVpGsr5OhXhhXg6f+qtJ8uiZ+PUxkDWcgIXLw==\"\n    }\n  }\n}\n",
         &mut n,
     )?;
     w(

@@ -132,6 +132,7 @@ fn the_story_is_in_the_files() {
     credential_report(root, &m);
     inventory_shapes(root, &m);
     rootfs(root, &m);
+    rootfs_vulnerabilities(root);
 }
 
 fn layout(root: &Path, m: &DemoManifest) {
@@ -769,5 +770,90 @@ fn rootfs(root: &Path, m: &DemoManifest) {
         std::fs::read_to_string(fs.join("etc/passwd"))
             .unwrap()
             .contains("ubuntu:x:1000:1000")
+    );
+}
+
+/// The demo host scanned against the shipped demo advisories: exactly the real notices whose
+/// 22.04 fixed version is above the installed one, matched through the binary packages' sources.
+fn rootfs_vulnerabilities(root: &Path) {
+    use vigil_scan::vulndb::{VulnDb, demo_advisories};
+    let db = VulnDb::new(demo_advisories());
+    let fs = vigil_scan::fs::DirFs::new(root.join("rootfs"));
+    let report = vigil_scan::scan(
+        &fs,
+        "demo",
+        &db,
+        None,
+        &vigil_scan::ScanOptions::default(),
+        &mut |_| {},
+    );
+    let got: BTreeSet<(String, String, String, String)> = report
+        .vulnerabilities
+        .iter()
+        .filter(|v| v.kind != "pypi")
+        .map(|v| {
+            (
+                v.id.clone(),
+                v.package.clone(),
+                v.fixed_version.clone().unwrap_or_default(),
+                v.severity.as_str().to_string(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, String, String, String)> = [
+        ("USN-6409-1", "libc6", "2.35-0ubuntu3.4", "high"),
+        ("USN-6409-1", "libc-bin", "2.35-0ubuntu3.4", "high"),
+        ("USN-6619-1", "runc", "1.1.7-0ubuntu1~22.04.2", "high"),
+        (
+            "USN-6859-1",
+            "openssh-client",
+            "1:8.9p1-3ubuntu0.10",
+            "high",
+        ),
+        (
+            "USN-6859-1",
+            "openssh-server",
+            "1:8.9p1-3ubuntu0.10",
+            "high",
+        ),
+        (
+            "USN-6242-1",
+            "openssh-client",
+            "1:8.9p1-3ubuntu0.3",
+            "medium",
+        ),
+        (
+            "USN-6242-1",
+            "openssh-server",
+            "1:8.9p1-3ubuntu0.3",
+            "medium",
+        ),
+        ("USN-5811-1", "sudo", "1.9.9-1ubuntu2.2", "medium"),
+        ("USN-5402-1", "openssl", "3.0.2-0ubuntu1.1", "medium"),
+        ("USN-5402-1", "libssl3", "3.0.2-0ubuntu1.1", "medium"),
+        ("USN-5702-1", "curl", "7.81.0-1ubuntu1.6", "medium"),
+        ("USN-5702-1", "libcurl4", "7.81.0-1ubuntu1.6", "medium"),
+        ("USN-5570-2", "zlib1g", "1:1.2.11.dfsg-2ubuntu9.2", "medium"),
+        ("USN-5638-2", "libexpat1", "2.4.7-1ubuntu0.1", "medium"),
+        ("USN-6138-1", "libssh-4", "0.9.6-2ubuntu0.22.04.1", "medium"),
+        ("USN-5446-1", "dpkg", "1.21.1ubuntu2.1", "medium"),
+        // Through its source util-linux 2.37.2-4ubuntu3: the binary's epoch (1:) is not the
+        // source's, so comparing the binary version would call it fixed.
+        ("USN-6719-1", "bsdutils", "2.37.2-4ubuntu3.3", "medium"),
+        ("GHSA-p6mc-m468-83gw", "lodash", "4.17.19", "high"),
+        ("GHSA-35jh-r3h4-6jhm", "lodash", "4.17.21", "high"),
+        ("GHSA-29mw-wpgm-hmr9", "lodash", "4.17.21", "medium"),
+        ("GHSA-xvch-5gv4-984h", "minimist", "1.2.6", "critical"),
+    ]
+    .into_iter()
+    .map(|(a, b, c, d)| (a.into(), b.into(), c.into(), d.into()))
+    .collect();
+    assert_eq!(got, want);
+    // The Python app's old pins still meet PyPA's advisories (PyYAML 5.3.1 is CVE-2020-14343).
+    assert!(
+        report
+            .vulnerabilities
+            .iter()
+            .any(|v| v.package == "PyYAML" && v.aliases.iter().any(|a| a == "CVE-2020-14343"))
     );
 }

@@ -17,19 +17,45 @@ fn arn_tail(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
-/// `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION` → (`arn:aws:iam::ACCT:role/ROLE`, ROLE, SESSION).
-fn split_session_arn(arn: &str) -> Option<(String, &str, &str)> {
-    let (prefix, rest) = arn.split_once(":assumed-role/")?;
-    let (role, session) = rest.split_once('/')?;
-    let partition_account = prefix.strip_prefix("arn:")?;
-    let (partition, account) = partition_account
-        .split_once(":sts:")
-        .map(|(p, a)| (p, a.trim_start_matches(':')))?;
-    Some((
-        format!("arn:{partition}:iam::{account}:role/{role}"),
+/// The parts of an assumed-role session ARN.
+struct SessionArn<'a> {
+    partition: &'a str,
+    account: &'a str,
+    role: &'a str,
+    session: &'a str,
+}
+
+impl SessionArn<'_> {
+    /// The ARN of the role the session is of.
+    fn role_arn(&self) -> String {
+        format!(
+            "arn:{}:iam::{}:role/{}",
+            self.partition, self.account, self.role
+        )
+    }
+}
+
+/// `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION` → its parts. Called for every role session's
+/// event, so it splits on characters and allocates nothing.
+fn split_session_arn(arn: &str) -> Option<SessionArn<'_>> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("sts"), Some(_region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let (role, session) = resource.strip_prefix("assumed-role/")?.split_once('/')?;
+    Some(SessionArn {
+        partition,
+        account,
         role,
         session,
-    ))
+    })
 }
 
 /// The actor of a record; `account` is the record's account, used when the identity has none.
@@ -54,16 +80,16 @@ pub fn actor(identity: Option<&RawIdentity<'_>>, account: &str) -> Actor {
             let role_arn = issuer
                 .and_then(|i| s(&i.arn))
                 .map(str::to_string)
-                .or_else(|| parsed.as_ref().map(|p| p.0.clone()))
+                .or_else(|| parsed.as_ref().map(SessionArn::role_arn))
                 .unwrap_or_default();
             let role_name = issuer
                 .and_then(|i| s(&i.user_name))
-                .or_else(|| parsed.as_ref().map(|p| p.1))
+                .or_else(|| parsed.as_ref().map(|p| p.role))
                 .unwrap_or_default()
                 .to_string();
             let session_name = parsed
                 .as_ref()
-                .map(|p| p.2)
+                .map(|p| p.session)
                 .or_else(|| {
                     s(&id.principal_id)
                         .and_then(|p| p.split_once(':'))
@@ -135,10 +161,13 @@ mod tests {
 
     #[test]
     fn session_arn_splits() {
-        let (role, name, session) =
-            split_session_arn("arn:aws:sts::111122223333:assumed-role/Admin/alice").unwrap();
-        assert_eq!(role, "arn:aws:iam::111122223333:role/Admin");
-        assert_eq!((name, session), ("Admin", "alice"));
+        let p = split_session_arn("arn:aws:sts::111122223333:assumed-role/Admin/alice/x").unwrap();
+        assert_eq!(p.role_arn(), "arn:aws:iam::111122223333:role/Admin");
+        assert_eq!((p.role, p.session), ("Admin", "alice/x"));
+        let p = split_session_arn("arn:aws-cn:sts::1:assumed-role/R/s").unwrap();
+        assert_eq!(p.role_arn(), "arn:aws-cn:iam::1:role/R");
         assert!(split_session_arn("arn:aws:iam::1:user/x").is_none());
+        assert!(split_session_arn("arn:aws:sts::1:assumed-role/NoSession").is_none());
+        assert!(split_session_arn("garbage").is_none());
     }
 }

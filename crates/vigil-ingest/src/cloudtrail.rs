@@ -10,6 +10,7 @@ use crate::container::{Container, TopDoc};
 use crate::lake;
 use crate::limits::FileContext;
 use crate::normalize::{Fallbacks, normalise};
+use crate::one_pass;
 use crate::raw::RawRecord;
 use crate::reason::{Location, Skip, SkipReason};
 use crate::split::{find_top_level_key, lines, scan_value, skip_ws};
@@ -49,6 +50,22 @@ pub fn parse_cloudtrail(bytes: &[u8], ctx: &FileContext) -> ParseOutcome {
         ctx,
         out: ParseOutcome::default(),
         known_utf8: false,
+        one_pass: true,
+        line_offset: 0,
+    };
+    p.document(bytes);
+    p.out
+}
+
+/// [`parse_cloudtrail`] without the one-pass fast path: what the fast path is tested against.
+#[doc(hidden)]
+pub fn parse_cloudtrail_general(bytes: &[u8], ctx: &FileContext) -> ParseOutcome {
+    let mut p = Parser {
+        ctx,
+        out: ParseOutcome::default(),
+        known_utf8: false,
+        one_pass: false,
+        line_offset: 0,
     };
     p.document(bytes);
     p.out
@@ -59,6 +76,39 @@ struct Parser<'c> {
     out: ParseOutcome,
     /// The elements being handled come from a document already checked to be UTF-8.
     known_utf8: bool,
+    /// Try [`crate::one_pass`] first.
+    one_pass: bool,
+    /// Lines before the text being read as JSON lines (leading blank lines; earlier blocks).
+    line_offset: usize,
+}
+
+/// Whether a file whose first bytes are `head` is JSON lines (as [`parse_cloudtrail`] decides).
+pub(crate) fn starts_json_lines(head: &[u8], ctx: &FileContext) -> bool {
+    let b = trim(strip_bom(head));
+    b.first() == Some(&b'{') && looks_like_json_lines(b, ctx.max_record_bytes)
+}
+
+/// Reads `block`, whole lines of a JSON-lines file preceded by `line_offset` lines, into `out`.
+pub(crate) fn parse_lines_into(
+    block: &[u8],
+    line_offset: usize,
+    ctx: &FileContext,
+    out: &mut ParseOutcome,
+) {
+    let mut p = Parser {
+        ctx,
+        out: std::mem::take(out),
+        known_utf8: false,
+        one_pass: true,
+        line_offset,
+    };
+    let block = if line_offset == 0 {
+        strip_bom(block)
+    } else {
+        block
+    };
+    p.json_lines(block);
+    *out = p.out;
 }
 
 fn strip_bom(b: &[u8]) -> &[u8] {
@@ -70,9 +120,10 @@ fn trim(b: &[u8]) -> &[u8] {
 }
 
 /// sonic-rs checks UTF-8 only at the end of a parse (and debug-asserts on it before), so text
-/// goes to it only once it is known to be UTF-8.
+/// goes to it only once it is known to be UTF-8. simdutf8 (which sonic-rs uses too) checks a
+/// 2 KB record several times faster than `std::str::from_utf8`.
 fn utf8(b: &[u8]) -> bool {
-    std::str::from_utf8(b).is_ok()
+    simdutf8::basic::from_utf8(b).is_ok()
 }
 
 fn valid_json(b: &[u8]) -> bool {
@@ -125,6 +176,11 @@ impl Parser<'_> {
 
     fn document(&mut self, bytes: &[u8]) {
         let b = trim(strip_bom(bytes));
+        // Line numbers count from the file's first line, blank or not.
+        let unmarked = strip_bom(bytes);
+        let lead = unmarked.len() - unmarked.trim_ascii_start().len();
+        self.line_offset =
+            memchr::memchr_iter(b'\n', unmarked.get(..lead).unwrap_or_default()).count();
         match b.first() {
             None => self.skip(SkipReason::EmptyFile, self.loc(None, None), ""),
             Some(b'[') => self.bare_array(b),
@@ -145,6 +201,9 @@ impl Parser<'_> {
         if !utf8(b) {
             return self.salvage_array(b, 0, Mode::Record);
         }
+        if self.one_pass(b) {
+            return;
+        }
         match sonic_rs::from_slice::<Vec<sonic_rs::LazyValue<'_>>>(b) {
             Ok(elems) => {
                 self.out.events.reserve(elems.len());
@@ -158,9 +217,32 @@ impl Parser<'_> {
         }
     }
 
+    /// The one-pass reading of [`crate::one_pass`]; `false` (having undone what it did) when
+    /// the document needs the general path.
+    fn one_pass(&mut self, b: &[u8]) -> bool {
+        if !self.one_pass {
+            return false;
+        }
+        let (events, skips, records) = (
+            self.out.events.len(),
+            self.out.skips.len(),
+            self.out.records,
+        );
+        if one_pass::parse(b, self.ctx, &mut self.out).is_ok() {
+            return true;
+        }
+        self.out.events.truncate(events);
+        self.out.skips.truncate(skips);
+        self.out.records = records;
+        false
+    }
+
     fn object_document(&mut self, b: &[u8]) {
         if !utf8(b) {
             return self.salvage_object(b, "invalid UTF-8");
+        }
+        if self.one_pass(b) {
+            return;
         }
         let doc = match sonic_rs::from_slice::<TopDoc<'_>>(b) {
             Ok(doc) => doc,
@@ -229,8 +311,11 @@ impl Parser<'_> {
     }
 
     fn json_lines(&mut self, b: &[u8]) {
+        // Lines are rarely under 512 bytes; room for that many events saves moving them as the
+        // vector grows (reserved memory costs nothing until it is used).
+        self.out.events.reserve(b.len() / 512);
         for (n, line) in lines(b) {
-            self.element(line, Mode::Record, None, Some(n));
+            self.element(line, Mode::Record, None, Some(n + self.line_offset));
         }
     }
 
@@ -376,6 +461,26 @@ fn record_element(
         });
     }
     let rec: RawRecord<'_> = sonic_rs::from_slice(bytes).map_err(|e| parse_error(bytes, &e))?;
+    resolve(rec, bytes, fb, nesting)
+}
+
+/// A record read from the exact `bytes` of an array element, which may be an envelope.
+pub(crate) fn envelope_element(
+    rec: RawRecord<'_>,
+    bytes: &[u8],
+    fb: Fallbacks<'_>,
+) -> Result<Event, (SkipReason, String)> {
+    resolve(rec, bytes, fb, 0)
+}
+
+/// A record, or the record an envelope (`lookup-events`' `CloudTrailEvent`, EventBridge's
+/// `detail`) wraps, normalised.
+fn resolve(
+    rec: RawRecord<'_>,
+    bytes: &[u8],
+    fb: Fallbacks<'_>,
+    nesting: u8,
+) -> Result<Event, (SkipReason, String)> {
     if rec.event_name.is_none() && nesting < 2 {
         if let Some(inner) = &rec.cloudtrail_event {
             return record_element(inner.as_str().as_bytes(), fb, nesting + 1, true);

@@ -24,6 +24,7 @@ mod host_format;
 mod lake;
 mod limits;
 mod normalize;
+mod one_pass;
 mod raw;
 mod read;
 mod reason;
@@ -34,14 +35,18 @@ mod text;
 mod timefmt;
 
 pub use auditd::{UNKNOWN_HOST, parse_auditd_bytes};
-pub use cloudtrail::{ParseOutcome, parse_cloudtrail, parse_cloudtrail_bytes};
+pub use cloudtrail::{
+    ParseOutcome, parse_cloudtrail, parse_cloudtrail_bytes, parse_cloudtrail_general,
+};
 pub use discover::{Discovery, discover};
 pub use falco::parse_falco_bytes;
 pub use host::parse_host_bytes;
 pub use host_format::{HostFormat, parse_host_any, sniff_host_format};
 pub use limits::{FileContext, Limits};
 pub use normalize::derived_id;
-pub use read::{FileOutcome, ReadEnd, read_capped, read_cloudtrail_file, read_host_file};
+pub use read::{
+    FileOutcome, ReadEnd, read_capped, read_capped_sized, read_cloudtrail_file, read_host_file,
+};
 pub use reason::{IgnoreReason, Location, Skip, SkipReason};
 pub use report::{EXAMPLES_PER_REASON, IngestReport, ReasonTally};
 pub use s3path::{PathInfo, is_digest, path_info};

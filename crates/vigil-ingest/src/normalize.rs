@@ -26,12 +26,7 @@ fn nonempty<'t>(t: &'t Option<Text<'_>>) -> Option<&'t str> {
 
 fn blob(v: Option<LazyValue<'_>>) -> Option<RawJson> {
     let v = v?;
-    let raw = v.as_raw_str();
-    if raw == "null" {
-        return None;
-    }
-    // sonic-rs has validated the text; serde_json re-checks it for the model's invariant.
-    RawJson::parse(raw).ok()
+    (v.as_raw_str() != "null").then(|| RawJson::from_sonic(&v))
 }
 
 /// `vigil-<xxh3-128 hex>`: a deterministic id for input that has none, so re-ingesting the same

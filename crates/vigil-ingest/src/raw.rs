@@ -5,62 +5,137 @@
 
 use crate::text::{Flag, Lenient, Text};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use sonic_rs::LazyValue;
+use std::borrow::Cow;
+use std::fmt;
 
-#[derive(Debug, Deserialize)]
+/// One record (or envelope). Deserialised by hand rather than derived so that it can note where
+/// its first key sits in the input, which places the record in its document without a second
+/// pass over it (see `crate::one_pass`). Duplicate keys: the last one wins, as in most readers.
+#[derive(Debug, Default)]
 pub struct RawRecord<'a> {
-    #[serde(rename = "eventTime", borrow, default)]
     pub event_time: Option<Text<'a>>,
-    #[serde(rename = "eventSource", borrow, default)]
     pub event_source: Option<Text<'a>>,
-    #[serde(rename = "eventName", borrow, default)]
     pub event_name: Option<Text<'a>>,
-    #[serde(rename = "eventType", borrow, default)]
     pub event_type: Option<Text<'a>>,
-    #[serde(rename = "eventID", borrow, default)]
     pub event_id: Option<Text<'a>>,
-    #[serde(rename = "awsRegion", borrow, default)]
     pub aws_region: Option<Text<'a>>,
-    #[serde(rename = "sourceIPAddress", borrow, default)]
     pub source_ip: Option<Text<'a>>,
-    #[serde(rename = "userAgent", borrow, default)]
     pub user_agent: Option<Text<'a>>,
-    #[serde(rename = "errorCode", borrow, default)]
     pub error_code: Option<Text<'a>>,
-    #[serde(rename = "errorMessage", borrow, default)]
     pub error_message: Option<Text<'a>>,
-    #[serde(rename = "recipientAccountId", borrow, default)]
     pub recipient_account: Option<Text<'a>>,
-    #[serde(rename = "vpcEndpointId", borrow, default)]
     pub vpc_endpoint_id: Option<Text<'a>>,
-    #[serde(rename = "readOnly", default)]
     pub read_only: Option<Flag>,
-    #[serde(rename = "userIdentity", borrow, default)]
     pub user_identity: Option<RawIdentity<'a>>,
-    #[serde(rename = "requestParameters", borrow, default)]
     pub request_parameters: Option<LazyValue<'a>>,
-    #[serde(rename = "responseElements", borrow, default)]
     pub response_elements: Option<LazyValue<'a>>,
-    #[serde(rename = "additionalEventData", borrow, default)]
     pub additional_event_data: Option<LazyValue<'a>>,
-    #[serde(borrow, default)]
     pub resources: Option<Vec<Lenient<RawResource<'a>>>>,
-
-    // EventBridge envelope.
-    #[serde(borrow, default)]
     pub detail: Option<LazyValue<'a>>,
-    #[serde(rename = "detail-type", borrow, default)]
     pub detail_type: Option<Text<'a>>,
-    #[serde(borrow, default)]
     pub account: Option<Text<'a>>,
-    #[serde(borrow, default)]
     pub region: Option<Text<'a>>,
-    #[serde(borrow, default)]
     pub time: Option<Text<'a>>,
-
-    // `aws cloudtrail lookup-events` element: the record as a JSON string.
-    #[serde(rename = "CloudTrailEvent", borrow, default)]
     pub cloudtrail_event: Option<Text<'a>>,
+    /// The address of the first key's text, when the deserializer lent it from the input.
+    pub first_key_at: Option<usize>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawRecord<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(RecordVisitor)
+    }
+}
+
+struct RecordVisitor;
+
+impl<'de> Visitor<'de> for RecordVisitor {
+    type Value = RawRecord<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a CloudTrail record (an object)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut r = RawRecord::default();
+        let mut first = true;
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if first {
+                first = false;
+                r.first_key_at = key.borrowed_at();
+            }
+            match key.as_str() {
+                "eventTime" => r.event_time = map.next_value()?,
+                "eventSource" => r.event_source = map.next_value()?,
+                "eventName" => r.event_name = map.next_value()?,
+                "eventType" => r.event_type = map.next_value()?,
+                "eventID" => r.event_id = map.next_value()?,
+                "awsRegion" => r.aws_region = map.next_value()?,
+                "sourceIPAddress" => r.source_ip = map.next_value()?,
+                "userAgent" => r.user_agent = map.next_value()?,
+                "errorCode" => r.error_code = map.next_value()?,
+                "errorMessage" => r.error_message = map.next_value()?,
+                "recipientAccountId" => r.recipient_account = map.next_value()?,
+                "vpcEndpointId" => r.vpc_endpoint_id = map.next_value()?,
+                "readOnly" => r.read_only = map.next_value()?,
+                "userIdentity" => r.user_identity = map.next_value()?,
+                "requestParameters" => r.request_parameters = map.next_value()?,
+                "responseElements" => r.response_elements = map.next_value()?,
+                "additionalEventData" => r.additional_event_data = map.next_value()?,
+                "resources" => r.resources = map.next_value()?,
+                "detail" => r.detail = map.next_value()?,
+                "detail-type" => r.detail_type = map.next_value()?,
+                "account" => r.account = map.next_value()?,
+                "region" => r.region = map.next_value()?,
+                "time" => r.time = map.next_value()?,
+                "CloudTrailEvent" => r.cloudtrail_event = map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(r)
+    }
+}
+
+/// An object key, borrowed from the input when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn borrowed_at(&self) -> Option<usize> {
+        match &self.0 {
+            Cow::Borrowed(k) => Some(k.as_ptr() as usize),
+            Cow::Owned(_) => None,
+        }
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Owned(v.to_owned())))
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,3 +1,5 @@
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 //! Property tests: no input panics, damage costs only the damaged record, and the salvage
 //! splitter agrees with serde_json.
 
@@ -117,4 +119,63 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
 
 fn json_array() -> impl Strategy<Value = serde_json::Value> {
     proptest::collection::vec(json_value(), 0..8).prop_map(serde_json::Value::Array)
+}
+
+/// One array element for the fast-path differential: the shapes real and damaged trails hold.
+fn element() -> impl Strategy<Value = String> {
+    let pad = "[a-z<>&\"\\\\é ]{0,300}".prop_map(|p| serde_json::to_string(&p).unwrap());
+    (0usize..10, 0usize..60, pad).prop_map(|(kind, n, pad)| {
+        let body = format!(
+            r#""eventTime":"2024-05-01T12:00:{n:02}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"eu-west-1","requestParameters":{{"bucketName":"b{n}","note":{pad}}},"recipientAccountId":"111122223333""#
+        );
+        match kind {
+            0 => format!(r#"{{"eventVersion":"1.09",{body},"eventID":"e{n}"}}"#),
+            1 => format!(r#"{{"eventVersion":"1.09",{body}}}"#),
+            2 => format!(r#"{{"eventVersion":"1.09","eventName":"X","eventID":"m{n}","pad":{pad}}}"#),
+            3 => format!(
+                r#"{{"version":"0","detail-type":"AWS API Call via CloudTrail","account":"111122223333","region":"eu-west-1","time":"2024-05-01T12:00:00Z","detail":{{{body},"eventID":"d{n}"}}}}"#
+            ),
+            4 => {
+                let inner = format!(r#"{{{body},"eventID":"l{n}"}}"#);
+                format!(
+                    r#"{{"EventId":"l{n}","CloudTrailEvent":{}}}"#,
+                    serde_json::to_string(&inner).unwrap()
+                )
+            }
+            5 => ["12", "\"text\"", "[1,2]", "null", "{}"][n % 5].to_string(),
+            6 => format!(r#"{{"event\u0056ersion":"1.09",{body},"eventID":"x{n}"}}"#),
+            7 => format!(r#"{{"pad":{pad},{body},"eventID":"p{n}"}}"#),
+            8 => format!(r#"{{"eventVersion":"1.09",{body},"eventID":"t{n}""#),
+            _ => format!("{{\n  \"eventVersion\": \"1.09\",\n  {body},\n  \"eventID\": \"w{n}\"\n}}"),
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(384))]
+
+    /// The one-pass fast path gives exactly what the general path gives (events, skips with
+    /// their reasons and places, record counts), whatever the document holds, including records
+    /// over the size limit, records without an id, envelopes, non-objects and damage.
+    #[test]
+    fn one_pass_equals_general_path(
+        elems in proptest::collection::vec(element(), 0..12),
+        shape in 0usize..4,
+        sep in prop_oneof![Just(","), Just(",\n  "), Just(" , ")],
+    ) {
+        let list = elems.join(sep);
+        let doc = match shape {
+            0 => format!(r#"{{"Records":[{list}]}}"#),
+            1 => format!("[{list}]"),
+            2 => format!("{{\"before\": {{\"x\": [1]}},\n \"Records\": [\n{list}\n],\n \"after\": 1}}"),
+            _ => format!(r#"{{"Events":[{list}],"NextToken":null}}"#),
+        };
+        let ctx = FileContext {
+            max_record_bytes: 420,
+            ..FileContext::new(&Limits::default())
+        };
+        let fast = parse_cloudtrail(doc.as_bytes(), &ctx);
+        let general = vigil_ingest::parse_cloudtrail_general(doc.as_bytes(), &ctx);
+        prop_assert_eq!(fast, general, "{}", doc);
+    }
 }

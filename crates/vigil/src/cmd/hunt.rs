@@ -94,7 +94,12 @@ pub fn run(args: &HuntArgs) -> Result<()> {
             vigil_ingest::read_cloudtrail_file(f, &limits)
         };
         skipped += out.skips.len();
-        events.extend(out.events);
+        if events.is_empty() {
+            // The first file's events as they are (a big file's would otherwise be copied).
+            events = out.events;
+        } else {
+            events.extend(out.events);
+        }
     }
     // Detection sees events in event-time order, as the pipeline hands them over.
     events.sort_by_key(|e| e.time);
