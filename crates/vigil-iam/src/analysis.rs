@@ -11,6 +11,7 @@ use crate::engine::Engine;
 use crate::escalation::{CheckTarget, EscalationGraph, Node};
 use crate::eval::{Decision, Outcome, Target};
 use crate::exclusion::CallExclusions;
+use crate::links::{LinkSets, RawLink};
 use crate::policy::{ActionSpec, Effect, Policy, PrincipalSpec, ResourceSpec};
 use crate::remediation::{self, Remediation, RemediationKind};
 use crate::report::*;
@@ -146,6 +147,7 @@ impl<'a> Analysis<'a> {
                 },
                 summary: Summary::default(),
                 identities: Vec::new(),
+                link_sets: Vec::new(),
                 problems: account.problems.clone(),
             },
         };
@@ -230,6 +232,10 @@ impl<'a> Analysis<'a> {
             };
             map.entry(c.principal_arn.as_str()).or_default().push(c);
         }
+        let mut link_sets = LinkSets::new(
+            acct.principals.iter().map(|i| i.arn.clone()).collect(),
+            &self.graph.services,
+        );
         let mut out = Vec::with_capacity(acct.principals.len() + 1);
         let mut risky_creds: Vec<bool> = vec![false; acct.principals.len()];
         let mut cred_risks: Vec<Vec<Risk>> = Vec::with_capacity(acct.principals.len());
@@ -294,7 +300,7 @@ impl<'a> Analysis<'a> {
                 ));
             }
             // Linked identities.
-            let mut linked = Linked::default();
+            let mut can_become = Vec::new();
             let mut best_link: Option<(u32, String, String)> = None;
             for e in self.graph.edges_from(p) {
                 let targets: Vec<(usize, bool)> = match e.to {
@@ -310,9 +316,9 @@ impl<'a> Analysis<'a> {
                     Node::Admin => Vec::new(),
                 };
                 for (q, indirect) in targets {
-                    linked.can_become.push(Link {
-                        arn: self.arn(q),
-                        method: e.method.to_string(),
+                    can_become.push(RawLink {
+                        end: q,
+                        method: e.method,
                         conditional: e.conditional || e.needs_existing_resource || indirect,
                     });
                     let pq = powers.get(q).copied().unwrap_or(0);
@@ -324,22 +330,23 @@ impl<'a> Analysis<'a> {
                     }
                 }
             }
-            for e in self.graph.edges_to(p) {
-                linked.can_be_become_by.push(Link {
-                    arn: if e.from_service {
-                        format!(
-                            "service:{}",
-                            self.graph.services.get(e.from).copied().unwrap_or("")
-                        )
+            let can_be_become_by = self
+                .graph
+                .edges_to(p)
+                .map(|e| RawLink {
+                    end: if e.from_service {
+                        acct.principals.len() + e.from
                     } else {
-                        self.arn(e.from)
+                        e.from
                     },
-                    method: e.method.to_string(),
+                    method: e.method,
                     conditional: e.conditional || e.needs_existing_resource,
-                });
-            }
-            dedup_links(&mut linked.can_become);
-            dedup_links(&mut linked.can_be_become_by);
+                })
+                .collect();
+            let linked = Linked {
+                can_become: link_sets.group(can_become),
+                can_be_become_by: link_sets.group(can_be_become_by),
+            };
             if let Some((pq, arn, method)) = &best_link {
                 risks.push(Risk::new(
                     Category::LinkedPrivilegedIdentity,
@@ -557,6 +564,8 @@ impl<'a> Analysis<'a> {
             problems: self.report.problems.len(),
         };
         self.report.identities = out;
+        self.report.link_sets = link_sets.into_table();
+        self.report.renumber_link_sets();
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1022,11 +1031,6 @@ impl<'a> Analysis<'a> {
             .map(|e| effective::grants(&self.engine, self.catalog, p, e))
             .unwrap_or_default()
     }
-}
-
-fn dedup_links(v: &mut Vec<Link>) {
-    v.sort_by(|a, b| a.arn.cmp(&b.arn).then(a.conditional.cmp(&b.conditional)));
-    v.dedup_by(|a, b| a.arn == b.arn);
 }
 
 fn simple(

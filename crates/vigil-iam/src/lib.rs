@@ -16,6 +16,7 @@ pub mod escalation;
 pub mod eval;
 pub mod exclusion;
 pub mod glob;
+mod links;
 pub mod policy;
 pub mod remediation;
 pub mod report;

@@ -22,6 +22,18 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ("vigil-store", &["vigil-model"]),
     ("vigil-demo", &["vigil-model"]),
     ("vigil-agent", &["vigil-model"]),
+    // glue: the posture join (scan → identity → graph over the store), shared by the CLI
+    // and the server's tests
+    (
+        "vigil-posture",
+        &[
+            "vigil-model",
+            "vigil-store",
+            "vigil-iam",
+            "vigil-scan",
+            "vigil-graph",
+        ],
+    ),
     (
         "vigil-server",
         &[
@@ -50,6 +62,7 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
             "vigil-graph",
             "vigil-server",
             "vigil-agent",
+            "vigil-posture",
         ],
     ),
 ];

@@ -259,6 +259,52 @@ fn analyze_the_demo() {
         .unwrap()
         .clone();
     assert!(actions(&kept_lp).contains(&share), "{}", kept_lp["policy"]);
+    // Linked identities come grouped, each group naming a list of the report's `link_sets`:
+    // the contractor can become the role.
+    let sets = r["link_sets"].as_array().unwrap();
+    let set_of = |g: &Value| {
+        sets[g["set"].as_u64().unwrap() as usize]
+            .as_array()
+            .unwrap()
+    };
+    let assume = contractor["linked"]["can_become"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["method"] == "sts-001")
+        .unwrap();
+    assert_eq!(assume["count"].as_u64(), Some(set_of(assume).len() as u64));
+    assert!(set_of(assume).iter().any(|a| *a == role["arn"]), "{assume}");
+    // A selection keeps only the lists its identities name.
+    let out = vigil(
+        &data,
+        &[
+            "iam",
+            "analyze",
+            "--identity",
+            "contractor-dmitri",
+            "--format",
+            "json",
+        ],
+    );
+    let one: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let only = &one["identities"][0];
+    assert_eq!(only["name"], "contractor-dmitri");
+    let groups: Vec<&Value> = ["can_become", "can_be_become_by"]
+        .iter()
+        .flat_map(|k| only["linked"][*k].as_array().unwrap())
+        .collect();
+    let one_sets = one["link_sets"].as_array().unwrap();
+    assert!(one_sets.len() <= groups.len() && one_sets.len() < sets.len());
+    for g in groups {
+        assert_eq!(
+            one_sets[g["set"].as_u64().unwrap() as usize]
+                .as_array()
+                .unwrap()
+                .len() as u64,
+            g["count"].as_u64().unwrap()
+        );
+    }
     // And the people view.
     let out = vigil(&data, &["iam", "analyze"]);
     let text = String::from_utf8_lossy(&out.stdout);

@@ -45,7 +45,7 @@ fn row(i: &Identity) -> Value {
         "used": i.permissions.used,
         "unused_share": i.permissions.unused_share,
         "escalates_to_admin": i.escalation.as_ref().is_some_and(|e| !e.steps.is_empty()),
-        "can_become": i.linked.can_become.len(),
+        "can_become": i.linked.can_become_count(),
         "remediations": i.remediations.len(),
     })
 }
@@ -106,6 +106,6 @@ pub async fn detail(
         "now": r.now,
         "window": r.window,
         "stored_at": stored.stored_at,
-        "identity": i,
+        "identity": r.resolved(i),
     })))
 }

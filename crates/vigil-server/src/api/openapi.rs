@@ -268,7 +268,16 @@ fn posture_schemas() -> Vec<(&'static str, Value)> {
                     "risk_score": {"type": "integer"}, "max_severity": {"type": ["string", "null"]},
                     "risks": {"type": "array", "items": {"type": "object", "properties": {"category": {"type": "string"}, "severity": {"type": "string"}}}},
                     "granted": {"type": "integer"}, "used": {"type": ["integer", "null"]}, "unused_share": {"type": ["number", "null"]},
-                    "escalates_to_admin": {"type": "boolean"}, "can_become": {"type": "integer"}, "remediations": {"type": "integer"}}}),
+                    "escalates_to_admin": {"type": "boolean"}, "can_become": {"type": "integer", "description": "how many identities it can become"}, "remediations": {"type": "integer"}}}),
+        ),
+        (
+            "LinkGroup",
+            json!({"type": "object", "required": ["method", "conditional", "count", "set", "arns"], "properties": {
+                    "method": {"type": "string", "description": "escalation method id (`sts-001` is sts:AssumeRole; ids from pathfinding.cloud)"},
+                    "conditional": {"type": "boolean", "description": "holds only under conditions, or needs a workload that may not exist"},
+                    "count": {"type": "integer"},
+                    "set": {"type": "integer", "description": "index of the list in the stored report's `link_sets` (as `vigil iam analyze --format json` prints it)"},
+                    "arns": {"type": "array", "items": {"type": "string"}, "description": "the identities, sorted: ARNs, or `service:NAME` for a service that can run as the role"}}}),
         ),
         (
             "Identity",
@@ -282,7 +291,10 @@ fn posture_schemas() -> Vec<(&'static str, Value)> {
                         "risk_reduction": {"type": "integer"}, "removes": {"type": "array", "items": {"type": "string"}},
                         "policy": {"type": "object", "description": "the proposed policy document (least privilege, narrowed trust)"},
                         "replay": {"type": "object", "properties": {"calls": {"type": "integer"}, "checks": {"type": "integer"}, "predicted_denials": {"type": "array"}}}}}},
-                    "linked": {"type": "object", "properties": {"can_become": {"type": "array"}, "can_be_become_by": {"type": "array"}}},
+                    "linked": {"type": "object", "description": "who it can become and who can become it, grouped by method and condition; each identity appears once per direction, in its least conditional link",
+                        "properties": {
+                            "can_become": {"type": "array", "items": {"$ref": "#/components/schemas/LinkGroup"}},
+                            "can_be_become_by": {"type": "array", "items": {"$ref": "#/components/schemas/LinkGroup"}}}},
                     "permissions": {"type": "object", "properties": {
                         "granted": {"type": "integer"}, "conditional": {"type": "integer"}, "on_all_resources": {"type": "integer"},
                         "used": {"type": ["integer", "null"]}, "unused": {"type": ["integer", "null"]}, "unused_share": {"type": ["number", "null"]},

@@ -9,11 +9,12 @@ use super::layout::{page, severity_badge};
 use crate::api::identities::{find, load_iam};
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
-use crate::posture::iam::{Identity, IdentityFilter, Remediation, filtered};
+use crate::posture::iam::{IamReport, Identity, IdentityFilter, LinkGroup, Remediation, filtered};
 use crate::query::Params;
 use crate::server::AppState;
 use axum::extract::{Path, RawQuery, State};
 use maud::{Markup, html};
+use std::collections::HashSet;
 use std::sync::Arc;
 use vigil_model::Severity;
 
@@ -21,6 +22,8 @@ use vigil_model::Severity;
 const LIST_ROWS: usize = 500;
 /// Risk categories shown per row.
 const ROW_RISKS: usize = 3;
+/// Identities shown per linked-identity group (a dense account links thousands).
+const LINKS_SHOWN: usize = 50;
 
 pub fn identity_href(arn: &str) -> String {
     format!("/identities/{}", path_segment(arn))
@@ -144,7 +147,8 @@ pub async fn detail(
     })?;
     let r = &stored.report;
     let i = find(r, &arn).ok_or_else(|| ApiError::NotFound(format!("no identity `{arn}`")))?;
-    let known = |a: &str| r.identities.iter().any(|x| x.arn == a);
+    let arns: HashSet<&str> = r.identities.iter().map(|x| x.arn.as_str()).collect();
+    let known = |a: &str| arns.contains(a);
     let link = |a: &str| -> Markup {
         html! { @if known(a) { a href=(identity_href(a)) { (a) } } @else { code { (a) } } }
     };
@@ -223,11 +227,9 @@ pub async fn detail(
         section.linked {
             h2 { "Linked identities" }
             h3 { "Can become" }
-            @if i.linked.can_become.is_empty() { p.muted { "none" } }
-            ul #can-become { @for l in &i.linked.can_become { li { (link(&l.arn)) " with " code { (l.method) } @if l.conditional { " " span.muted { "(conditional)" } } } } }
+            (link_groups("can-become", &i.arn, r, &i.linked.can_become, &link))
             h3 { "Who can become it" }
-            @if i.linked.can_be_become_by.is_empty() { p.muted { "none" } }
-            ul #can-be-become-by { @for l in &i.linked.can_be_become_by { li { (link(&l.arn)) " with " code { (l.method) } @if l.conditional { " " span.muted { "(conditional)" } } } } }
+            (link_groups("can-be-become-by", &i.arn, r, &i.linked.can_be_become_by, &link))
         }
         section.remediations {
             h2 { "Remediations" }
@@ -236,6 +238,38 @@ pub async fn detail(
         }
     };
     Ok(page(&i.name, &who, "/identities", body))
+}
+
+/// One direction of linked identities: a line per (method, condition) group with its count,
+/// then its first [`LINKS_SHOWN`] identities; the API lists them all.
+fn link_groups(
+    id: &str,
+    arn: &str,
+    r: &IamReport,
+    groups: &[LinkGroup],
+    link: &dyn Fn(&str) -> Markup,
+) -> Markup {
+    html! {
+        @if groups.is_empty() { p.muted { "none" } }
+        div id=(id) .link-groups {
+            @for g in groups {
+                @let set = r.link_set(g);
+                div.link-group data-method=(g.method) {
+                    p {
+                        code { (g.method) } @if g.conditional { " " span.muted { "(conditional)" } }
+                        ": " strong.count { (g.count) } @if g.count == 1 { " identity" } @else { " identities" }
+                    }
+                    ul.inline { @for a in set.iter().take(LINKS_SHOWN) { li { (link(a)) } } }
+                    @if set.len() > LINKS_SHOWN {
+                        p.muted.more {
+                            "… and " (set.len() - LINKS_SHOWN) " more: "
+                            a href={"/api/v1/identities/" (path_segment(arn))} { "all of them in the API" }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn remediation(n: usize, rem: &Remediation) -> Markup {
@@ -273,5 +307,58 @@ fn remediation(n: usize, rem: &Remediation) -> Markup {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dense_group_shows_its_count_and_the_first_links_only() {
+        let arns: Vec<String> = (0..120)
+            .map(|i| format!("arn:aws:iam::1:role/r{i:03}"))
+            .collect();
+        let r: IamReport = serde_json::from_value(serde_json::json!({
+            "now": "2026-01-01T00:00:00Z",
+            "identities": [],
+            "link_sets": [["arn:aws:iam::1:user/one"], arns],
+        }))
+        .unwrap();
+        let groups = [
+            LinkGroup {
+                method: "lambda-001".into(),
+                conditional: true,
+                count: 120,
+                set: 1,
+                arns: Vec::new(),
+            },
+            LinkGroup {
+                method: "sts-001".into(),
+                conditional: false,
+                count: 1,
+                set: 0,
+                arns: Vec::new(),
+            },
+        ];
+        let html = link_groups(
+            "can-become",
+            "arn:aws:iam::1:user/me",
+            &r,
+            &groups,
+            &|a| html! { code { (a) } },
+        )
+        .into_string();
+        assert_eq!(html.matches("<li>").count(), LINKS_SHOWN + 1, "{html}");
+        assert!(html.contains("r049") && !html.contains("r050"), "{html}");
+        assert!(html.contains("… and 70 more"), "{html}");
+        assert!(html.contains("<strong class=\"count\">120</strong> identities"));
+        assert!(html.contains("<strong class=\"count\">1</strong> identity"));
+        assert!(html.contains("(conditional)"));
+        let api = format!(
+            "href=\"/api/v1/identities/{}\"",
+            path_segment("arn:aws:iam::1:user/me")
+        );
+        assert!(html.contains(&api), "{html}");
     }
 }

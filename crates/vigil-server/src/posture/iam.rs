@@ -17,8 +17,33 @@ pub struct IamReport {
     pub summary: Summary,
     #[serde(default)]
     pub identities: Vec<Identity>,
+    /// The lists linked-identity groups name: a group's `set` indexes this table.
+    #[serde(default)]
+    pub link_sets: Vec<Vec<String>>,
     #[serde(default)]
     pub problems: Vec<Problem>,
+}
+
+impl IamReport {
+    /// The ARNs (or `service:NAME`) a group names; empty when its set is not in the table.
+    pub fn link_set(&self, g: &LinkGroup) -> &[String] {
+        self.link_sets.get(g.set).map_or(&[], Vec::as_slice)
+    }
+
+    /// A copy of `i` with each link group's list written into the group (`arns`), so the
+    /// identity reads on its own, without the report's table.
+    pub fn resolved(&self, i: &Identity) -> Identity {
+        let mut out = i.clone();
+        for g in out
+            .linked
+            .can_become
+            .iter_mut()
+            .chain(out.linked.can_be_become_by.iter_mut())
+        {
+            g.arns = self.link_set(g).to_vec();
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -151,20 +176,34 @@ pub struct Denial {
     pub resource: Option<String>,
 }
 
+/// Who the identity can become and who can become it, grouped by method and condition.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Linked {
-    pub can_become: Vec<Link>,
-    pub can_be_become_by: Vec<Link>,
+    pub can_become: Vec<LinkGroup>,
+    pub can_be_become_by: Vec<LinkGroup>,
+}
+
+impl Linked {
+    /// How many identities it can become (each counted once).
+    pub fn can_become_count(&self) -> usize {
+        self.can_become.iter().map(|g| g.count).sum()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Link {
-    pub arn: String,
+pub struct LinkGroup {
     #[serde(default)]
     pub method: String,
     #[serde(default)]
     pub conditional: bool,
+    #[serde(default)]
+    pub count: usize,
+    /// Index into [`IamReport::link_sets`].
+    pub set: usize,
+    /// The group's ARNs, filled in by [`IamReport::resolved`] for the API (not stored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arns: Vec<String>,
 }
 
 /// Granted vs used. `used`/`unused` are absent when no CloudTrail was analysed.

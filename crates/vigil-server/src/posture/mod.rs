@@ -29,8 +29,9 @@ pub const PATHS_KEY: &str = "paths";
 /// The namespace `vigil scan` and the demo keep scan reports in, keyed by target.
 pub const SCAN_NAMESPACE: &str = "scan";
 /// Version of the envelope and of the report shapes it carries. A reader refuses other
-/// versions with a message saying to re-run the analysis.
-pub const FORMAT_VERSION: u32 = 1;
+/// versions with a message saying to re-run the analysis. Version 2: the identity report's
+/// linked identities are groups naming lists in a report-level `link_sets` table.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Scan reports listed at most (each is read whole to count its findings).
 pub const MAX_SCANS: usize = 1_000;

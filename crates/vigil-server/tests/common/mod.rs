@@ -43,7 +43,7 @@ pub fn fixture() -> &'static Fixture {
                 inventory: &input.join("inventory"),
                 rootfs: &input.join("rootfs"),
                 instance_id: &m.compromised_instance_id,
-                key_owner: &m.contractor_user_arn,
+                key_owner: None,
                 credential_report: true,
             },
         );

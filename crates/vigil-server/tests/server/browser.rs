@@ -399,7 +399,7 @@ fn hostile_posture(store: &mut vigil_store::Store, work: &Path) -> Vec<String> {
             inventory: &inventory,
             rootfs: &rootfs,
             instance_id: &m.compromised_instance_id,
-            key_owner: &owner,
+            key_owner: Some(&owner),
             credential_report: false,
         },
     );

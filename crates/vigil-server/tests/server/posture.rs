@@ -129,14 +129,41 @@ fn an_identity_has_granted_vs_used_risks_links_and_remediations() {
     )["identity"]
         .clone();
     assert_eq!(dmitri["arn"], m.contractor_user_arn.as_str());
+    // Links come grouped by method, each group with its count and, in the API, its ARNs.
+    let assume = dmitri["linked"]["can_become"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["method"] == "sts-001")
+        .unwrap_or_else(|| panic!("{}", dmitri["linked"]));
+    let arns = assume["arns"].as_array().unwrap();
     assert!(
-        dmitri["linked"]["can_become"]
+        arns.iter().any(|a| a == m.privileged_role_arn.as_str()),
+        "{assume}"
+    );
+    assert_eq!(assume["count"].as_u64(), Some(arns.len() as u64));
+    assert!(assume["set"].is_u64());
+    // The list counts identities, not groups.
+    let row = rows(&get(&c, "/api/v1/identities?limit=1000"), "identities")
+        .into_iter()
+        .find(|i| i["arn"] == m.contractor_user_arn.as_str())
+        .unwrap();
+    let linked_total: u64 = dmitri["linked"]["can_become"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(row["can_become"].as_u64(), Some(linked_total));
+    // The scan's key is tied to its owner through CloudTrail, as in `vigil demo`.
+    assert!(
+        dmitri["risks"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|l| l["arn"] == m.privileged_role_arn.as_str()),
+            .any(|r| r["category"] == "hardcoded_key_exposed"),
         "{}",
-        dmitri["linked"]
+        dmitri["risks"]
     );
     let none = c.get(
         "/api/v1/identities/nobody",

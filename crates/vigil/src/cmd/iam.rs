@@ -332,7 +332,8 @@ fn analyze(data_dir: &Path, args: &AnalyzeArgs) -> Result<()> {
     })?;
     let mut report = a.report.clone();
     if !args.identity.is_empty() {
-        report.identities.retain(|i| {
+        // Also drops the linked-identity lists no selected identity names.
+        report.retain_identities(|i| {
             args.identity
                 .iter()
                 .any(|k| *k == i.name || *k == i.arn || format!("{}/{}", i.kind, i.name) == *k)
