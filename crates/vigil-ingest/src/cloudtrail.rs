@@ -7,6 +7,7 @@
 //! one record.
 
 use crate::container::{Container, TopDoc};
+use crate::depth;
 use crate::lake;
 use crate::limits::FileContext;
 use crate::normalize::{Fallbacks, normalise};
@@ -46,29 +47,45 @@ pub fn parse_cloudtrail_bytes(bytes: &[u8], ctx: &FileContext) -> (Vec<Event>, V
 
 /// [`parse_cloudtrail_bytes`], also counting the records seen.
 pub fn parse_cloudtrail(bytes: &[u8], ctx: &FileContext) -> ParseOutcome {
-    let mut p = Parser {
-        ctx,
-        out: ParseOutcome::default(),
-        known_utf8: false,
-        one_pass: true,
-        line_offset: 0,
+    parse_document(bytes, ctx, true)
+}
+
+fn parse_document(bytes: &[u8], ctx: &FileContext, one_pass: bool) -> ParseOutcome {
+    let parsed = depth::with_stack_for(bytes, || {
+        let mut p = Parser {
+            ctx,
+            out: ParseOutcome::default(),
+            known_utf8: false,
+            one_pass,
+            line_offset: 0,
+        };
+        p.document(bytes);
+        p.out
+    });
+    parsed.unwrap_or_else(|| too_deep_to_parse(ctx))
+}
+
+/// What a document nested too deeply for any thread's stack becomes: one skip.
+fn too_deep_to_parse(ctx: &FileContext) -> ParseOutcome {
+    let loc = Location {
+        path: ctx.path.clone(),
+        record: None,
+        line: None,
     };
-    p.document(bytes);
-    p.out
+    ParseOutcome {
+        skips: vec![Skip::new(
+            SkipReason::InvalidJson,
+            loc,
+            "nested too deeply to parse safely",
+        )],
+        ..ParseOutcome::default()
+    }
 }
 
 /// [`parse_cloudtrail`] without the one-pass fast path: what the fast path is tested against.
 #[doc(hidden)]
 pub fn parse_cloudtrail_general(bytes: &[u8], ctx: &FileContext) -> ParseOutcome {
-    let mut p = Parser {
-        ctx,
-        out: ParseOutcome::default(),
-        known_utf8: false,
-        one_pass: false,
-        line_offset: 0,
-    };
-    p.document(bytes);
-    p.out
+    parse_document(bytes, ctx, false)
 }
 
 struct Parser<'c> {
@@ -95,20 +112,24 @@ pub(crate) fn parse_lines_into(
     ctx: &FileContext,
     out: &mut ParseOutcome,
 ) {
-    let mut p = Parser {
-        ctx,
-        out: std::mem::take(out),
-        known_utf8: false,
-        one_pass: true,
-        line_offset,
-    };
-    let block = if line_offset == 0 {
-        strip_bom(block)
-    } else {
-        block
-    };
-    p.json_lines(block);
-    *out = p.out;
+    let taken = std::mem::take(out);
+    let parsed = depth::with_stack_for(block, || {
+        let mut p = Parser {
+            ctx,
+            out: taken,
+            known_utf8: false,
+            one_pass: true,
+            line_offset,
+        };
+        let block = if line_offset == 0 {
+            strip_bom(block)
+        } else {
+            block
+        };
+        p.json_lines(block);
+        p.out
+    });
+    *out = parsed.unwrap_or_else(|| too_deep_to_parse(ctx));
 }
 
 fn strip_bom(b: &[u8]) -> &[u8] {

@@ -17,6 +17,7 @@ mod actor;
 mod auditd;
 mod cloudtrail;
 mod container;
+mod depth;
 mod discover;
 mod falco;
 mod host;

@@ -1,6 +1,7 @@
 //! One raw CloudTrail record → one [`Event`].
 
 use crate::actor::actor;
+use crate::depth;
 use crate::raw::RawRecord;
 use crate::reason::SkipReason;
 use crate::text::Text;
@@ -29,6 +30,17 @@ fn blob(v: Option<LazyValue<'_>>) -> Option<RawJson> {
     (v.as_raw_str() != "null").then(|| RawJson::from_sonic(&v))
 }
 
+/// A kept value nested deeper than rules and the store's reader go: the record is skipped.
+fn check_depth(v: &Option<LazyValue<'_>>, field: &'static str) -> Result<(), (SkipReason, String)> {
+    match v {
+        Some(v) if depth::too_deep(v.as_raw_str().as_bytes()) => Err((
+            SkipReason::InvalidField(field),
+            format!("nested deeper than {} levels", depth::MAX_KEPT_DEPTH),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// `vigil-<xxh3-128 hex>`: a deterministic id for input that has none, so re-ingesting the same
 /// bytes yields the same id.
 pub fn derived_id(bytes: &[u8]) -> String {
@@ -55,6 +67,9 @@ pub fn normalise(
     let Some(action) = opt(rec.event_name) else {
         return Err((SkipReason::MissingField("eventName"), String::new()));
     };
+    check_depth(&rec.request_parameters, "requestParameters")?;
+    check_depth(&rec.response_elements, "responseElements")?;
+    check_depth(&rec.additional_event_data, "additionalEventData")?;
     let identity = rec.user_identity.as_ref();
     let account = nonempty(&rec.recipient_account)
         .or_else(|| identity.and_then(|i| nonempty(&i.account_id)))

@@ -318,6 +318,51 @@ fn ten_megabyte_field_is_skipped_neighbours_kept() {
     }
 }
 
+/// `[[[[…` tens of thousands of levels deep aborted the process (sonic-rs skips values by
+/// recursing without a limit): now a kept value nested that deep costs its record, an ignored
+/// one costs nothing, and the neighbours are kept, in every shape.
+#[test]
+fn deeply_nested_values_cost_only_their_record() {
+    let n = if cfg!(debug_assertions) {
+        20_000
+    } else {
+        400_000
+    };
+    let deep = format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let kept = format!(r#","requestParameters":{{"x":{deep}}}"#);
+    let ignored = format!(r#","somethingNew":{deep}"#);
+    let shallow = format!(
+        r#","requestParameters":{}1{}"#,
+        "[".repeat(50),
+        "]".repeat(50)
+    );
+    let recs = [
+        record("a", ""),
+        record("deep", &kept),
+        record("ignored", &ignored),
+        record("shallow", &shallow),
+        record("b", ""),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in [
+        (
+            "deep.json",
+            format!(r#"{{"Records":[{}]}}"#, recs.join(",")),
+        ),
+        ("deep.jsonl", recs.join("\n")),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let o = read_cloudtrail_file(&path, &Limits::default());
+        assert_eq!(ids(&o), ["a", "ignored", "shallow", "b"], "{name}");
+        assert_eq!(
+            reasons(&o),
+            map(&[("invalid_field:requestParameters", 1)]),
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn decompression_bomb_is_capped() {
     use std::io::Write;
