@@ -10,6 +10,7 @@ pub mod output;
 pub mod report;
 pub mod scan;
 pub mod secrets;
+pub mod triage;
 pub mod version;
 pub mod vulndb;
 

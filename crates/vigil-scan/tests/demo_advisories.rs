@@ -84,6 +84,39 @@ fn ubuntu_records_are_jammy_notices_with_cves_and_a_priority() {
     }
 }
 
+/// The hand-filled `aliases` narrow `upstream` to the CVEs fixed in 22.04: each is one of the
+/// record's `upstream` ids, and the records where `upstream` also names other releases' CVEs
+/// (which the importer would show were `aliases` left empty) keep fewer.
+#[test]
+fn ubuntu_aliases_are_the_jammy_part_of_upstream() {
+    let mut narrowed = Vec::new();
+    for r in records(UBUNTU) {
+        let id = r["id"].as_str().unwrap();
+        let upstream: Vec<String> = r["upstream"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                u.as_str()
+                    .unwrap()
+                    .trim_start_matches("UBUNTU-")
+                    .to_string()
+            })
+            .collect();
+        let aliases = r["aliases"].as_array().unwrap();
+        for a in aliases {
+            assert!(
+                upstream.iter().any(|u| u == a.as_str().unwrap()),
+                "{id}: {a}"
+            );
+        }
+        if aliases.len() < upstream.len() {
+            narrowed.push(id.to_string());
+        }
+    }
+    assert_eq!(narrowed, ["USN-6409-1", "USN-5702-1", "USN-5638-2"]);
+}
+
 /// Canonical lists every jammy version before the fix as affected: each must sort below the
 /// fixed version, and the fixed version itself must not match.
 #[test]

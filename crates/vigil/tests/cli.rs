@@ -6,7 +6,7 @@
 mod common;
 
 use common::{ok_json as stdout_json, vigil};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 fn event_count(data_dir: &Path) -> u64 {
@@ -222,6 +222,38 @@ fn demo_story_ingests_and_reingest_adds_nothing() {
         "the secret is shown redacted"
     );
     assert!(posture["scan"]["vulnerabilities"].as_u64().unwrap() > 0);
+    // The upgrades to make first, as the table lists them: the worst advisory of each, worst
+    // severity first and the host's own packages (regreSSHion, Looney Tunables, the runc
+    // container escape) ahead of application dependencies of equal severity.
+    let first: Vec<(&str, &str)> = posture["scan"]["first_upgrades"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["advisories"][0].as_str().unwrap(),
+                u["packages"][0].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        first,
+        [
+            ("GHSA-xvch-5gv4-984h", "minimist"),
+            ("USN-6859-1", "openssh-client"),
+            ("USN-6409-1", "libc-bin"),
+            ("USN-6619-1", "runc"),
+            ("PYSEC-2023-192", "urllib3"),
+        ]
+    );
+    let glibc = &posture["scan"]["first_upgrades"][2];
+    assert_eq!(glibc["packages"], json!(["libc-bin", "libc6"]));
+    assert_eq!(glibc["aliases"], json!(["CVE-2023-4911"]));
+    assert_eq!(glibc["fixed_version"], "2.35-0ubuntu3.4");
+    assert_eq!(
+        posture["scan"]["first_upgrades"][4]["fixed_version"], "1.26.18",
+        "the version that clears all five urllib3 advisories"
+    );
     let identities = posture["identities"].as_array().unwrap();
     let contractor = identities
         .iter()
@@ -404,5 +436,5 @@ fn exit_codes_follow_the_contract() {
         &["alerts", "--fail-on", "low", "--format", "json"],
     );
     assert_eq!(none.status.code(), Some(0));
-    assert_eq!(stdout_json(&none), serde_json::json!([]));
+    assert_eq!(stdout_json(&none), json!([]));
 }

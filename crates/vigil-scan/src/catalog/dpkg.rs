@@ -84,15 +84,24 @@ pub fn file_owners<'a>(
 mod tests {
     use super::*;
 
+    /// Paragraphs as jammy writes them: `bsdutils` carries an epoch its source `util-linux`
+    /// does not have, so the source version is the one in parentheses; `zlib1g` names its
+    /// source without a version because both share `1:1.2.11.dfsg-2ubuntu9.2`, epoch included.
     #[test]
     fn status_paragraphs() {
-        let text = "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.2-0ubuntu1\nDescription: x\n more\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1\n\nPackage: bsdutils\nStatus: install ok installed\nSource: util-linux (1:2.37.2-4ubuntu3)\nVersion: 1:2.37.2-4ubuntu3\n";
+        let text = "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.2-0ubuntu1\nDescription: x\n more\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1\n\nPackage: bsdutils\nStatus: install ok installed\nSource: util-linux (2.37.2-4ubuntu3)\nVersion: 1:2.37.2-4ubuntu3\n\nPackage: zlib1g\nStatus: install ok installed\nArchitecture: amd64\nSource: zlib\nVersion: 1:1.2.11.dfsg-2ubuntu9.2\n";
         let pkgs = parse_status(text, "/var/lib/dpkg/status", None);
-        assert_eq!(pkgs.len(), 2);
+        assert_eq!(pkgs.len(), 3);
         assert_eq!(pkgs[0].source.as_deref(), Some("openssl"));
         assert_eq!(pkgs[0].source_version.as_deref(), Some("3.0.2-0ubuntu1"));
         assert_eq!(pkgs[1].source.as_deref(), Some("util-linux"));
-        assert_eq!(pkgs[1].source_version.as_deref(), Some("1:2.37.2-4ubuntu3"));
+        assert_eq!(pkgs[1].version, "1:2.37.2-4ubuntu3");
+        assert_eq!(pkgs[1].source_version.as_deref(), Some("2.37.2-4ubuntu3"));
+        assert_eq!(pkgs[2].source.as_deref(), Some("zlib"));
+        assert_eq!(
+            pkgs[2].source_version.as_deref(),
+            Some("1:1.2.11.dfsg-2ubuntu9.2")
+        );
         assert!(
             pkgs[0]
                 .purl

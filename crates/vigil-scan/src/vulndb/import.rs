@@ -3,7 +3,7 @@
 //! and Trivy's fixture database (YAML buckets). Bad files are reported and skipped.
 
 use super::cvss::{base_score_v3, severity_of_score, severity_of_word};
-use super::{Advisory, Affected, Event};
+use super::{Advisory, Affected, Event, ubuntu};
 use crate::fs::read_capped;
 use crate::report::{Problem, ProblemKind};
 use serde_json::Value;
@@ -105,6 +105,7 @@ pub fn parse_osv_document(doc: &Value, source: &str) -> Option<Advisory> {
                 ranges.push(events);
             }
         }
+        let (cves, release_severity) = ubuntu::release_rating(a);
         affected.push(Affected {
             ecosystem,
             package,
@@ -112,11 +113,13 @@ pub fn parse_osv_document(doc: &Value, source: &str) -> Option<Advisory> {
             versions: strings(a.get("versions")),
             vulnerable: Vec::new(),
             patched: Vec::new(),
+            cves,
+            severity: release_severity,
         });
     }
     Some(Advisory {
+        aliases: ubuntu::aliases_of(doc, &id),
         id,
-        aliases: strings(doc.get("aliases")),
         summary: s(doc, "summary")
             .or_else(|| s(doc, "details").map(|d| d.chars().take(160).collect()))
             .unwrap_or_default(),
@@ -178,6 +181,8 @@ fn parse_rustsec(text: &str) -> Result<Option<Advisory>, String> {
                 Vec::new()
             },
             patched,
+            cves: Vec::new(),
+            severity: None,
         }],
         source: "rustsec".into(),
     }))
@@ -236,6 +241,8 @@ fn parse_secdb(doc: &Value) -> Vec<Advisory> {
                         versions: Vec::new(),
                         vulnerable: Vec::new(),
                         patched: Vec::new(),
+                        cves: Vec::new(),
+                        severity: None,
                     }],
                     source: "alpine-secdb".into(),
                 });
@@ -325,6 +332,8 @@ fn parse_trivy(doc: &Value, meta: &TrivyMeta) -> Vec<Advisory> {
                     versions: Vec::new(),
                     vulnerable: strings(value.get("VulnerableVersions")),
                     patched: strings(value.get("PatchedVersions")),
+                    cves: Vec::new(),
+                    severity: None,
                 };
                 if bucket.contains("::") {
                     if aff.vulnerable.is_empty() && aff.patched.is_empty() {

@@ -107,13 +107,19 @@ pub fn match_packages(db: &VulnDb, packages: &[Package], os: Option<&OsInfo>) ->
                 }
                 out.push(VulnFinding {
                     id: adv.id.clone(),
-                    aliases: adv.aliases.clone(),
+                    // The release's own CVE list when the record has one: a notice's
+                    // `upstream` also names CVEs it fixed only in other releases.
+                    aliases: if aff.cves.is_empty() {
+                        adv.aliases.clone()
+                    } else {
+                        aff.cves.clone()
+                    },
                     package: p.name.clone(),
                     version: p.version.clone(),
                     kind: p.kind.clone(),
                     path: p.path.clone(),
                     fixed_version: fixed_version(aff, version),
-                    severity: adv.severity.unwrap_or(Severity::Medium),
+                    severity: aff.severity.or(adv.severity).unwrap_or(Severity::Medium),
                     title: adv.summary.clone(),
                     active: p.active,
                 });

@@ -6,6 +6,7 @@
 mod cvss;
 mod import;
 mod matcher;
+mod ubuntu;
 
 pub use import::{ImportReport, import_path, parse_osv_document};
 pub use matcher::match_packages;
@@ -38,6 +39,14 @@ pub struct Affected {
     /// …and none of these (patched or unaffected) does.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patched: Vec<String>,
+    /// The CVEs this advisory fixes in this ecosystem release, when the record says so per
+    /// release (Ubuntu's `cves_map`): a notice often covers CVEs that concern other releases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cves: Vec<String>,
+    /// The distribution's own rating for this release (Ubuntu's priority), which outranks the
+    /// advisory-wide severity for packages of that release, as distro scanners do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,7 +96,10 @@ pub struct VulnDb {
 }
 
 impl VulnDb {
-    pub fn new(advisories: Vec<Advisory>) -> Self {
+    /// Indexes `advisories`, first rating Ubuntu notices that carry no rating from the Ubuntu
+    /// CVE records among them (see [`ubuntu`]), whichever import each came from.
+    pub fn new(mut advisories: Vec<Advisory>) -> Self {
+        ubuntu::rate_notices_from_cve_records(&mut advisories);
         let mut db = VulnDb {
             advisories,
             index: HashMap::new(),
@@ -259,6 +271,8 @@ mod tests {
             versions: vec![],
             vulnerable: vec![],
             patched: vec![],
+            cves: vec![],
+            severity: None,
         };
         assert_eq!(is_affected(&aff, "v2.3.0"), Some(false));
         assert_eq!(is_affected(&aff, "v2.10.0"), Some(true));

@@ -16,6 +16,7 @@ use std::io::Write;
 use std::path::Path;
 use vigil_demo::{DemoConfig, DemoManifest};
 use vigil_model::{EntityKind, EntityRef};
+use vigil_scan::VulnFinding;
 use vigil_store::{EventQuery, Store};
 
 pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<()> {
@@ -260,12 +261,82 @@ fn posture_summary(p: &Posture, m: &DemoManifest) -> serde_json::Value {
             "packages": p.scan.packages.len(),
             "vulnerabilities": p.scan.vulnerabilities.len(),
             "vulnerabilities_by_severity": vulns_by_severity,
+            "first_upgrades": first_upgrades_json(&p.scan.vulnerabilities, 5),
             "secrets": p.scan.secrets,
         },
         "identities": story_identities(p, m),
         "paths": p.paths.paths.iter().take(3).collect::<Vec<_>>(),
         "fix_first": p.paths.fix_first,
     })
+}
+
+/// The same `n` upgrades as the table shows, for scripts.
+fn first_upgrades_json(vulns: &[VulnFinding], n: usize) -> serde_json::Value {
+    let ranked = vigil_scan::triage::upgrades(vulns);
+    ranked
+        .iter()
+        .take(n)
+        .map(|u| {
+            json!({
+                "severity": u.severity.as_str(),
+                "packages": u.packages,
+                "kind": u.kind,
+                "version": u.version,
+                "fixed_version": u.fix_all,
+                "advisories": u.findings.iter().map(|f| &f.id).collect::<Vec<_>>(),
+                "aliases": u.findings.first().map(|f| &f.aliases),
+                "active": u.active,
+                "paths": u.paths,
+            })
+        })
+        .collect()
+}
+
+/// The `n` upgrades to make first (see `vigil_scan::triage` for the order), one line each: the
+/// worst advisory it clears with its CVE, the packages, the version that clears them all.
+fn write_top_upgrades(out: &mut impl Write, vulns: &[VulnFinding], n: usize) -> Result<()> {
+    let ranked = vigil_scan::triage::upgrades(vulns);
+    for u in ranked.iter().take(n) {
+        let Some(worst) = u.findings.first() else {
+            continue;
+        };
+        let cve = worst
+            .aliases
+            .iter()
+            .find(|a| a.starts_with("CVE-") && **a != worst.id)
+            .map(|c| format!(" {}", cell(c, 40)))
+            .unwrap_or_default();
+        let more = match u.findings.len() {
+            1 => String::new(),
+            k => format!("; {k} advisories"),
+        };
+        let paths = match u.paths.len() {
+            0 | 1 => String::new(),
+            k => format!(" (+{} more)", k - 1),
+        };
+        writeln!(
+            out,
+            "  [{}] {}{} {} {} (fixed in {}{}) at {}{}",
+            u.severity.as_str(),
+            cell(&worst.id, 40),
+            cve,
+            cell(&u.packages.join(", "), 100),
+            cell(u.version, 40),
+            cell(u.fix_all.as_deref().unwrap_or("-"), 40),
+            more,
+            cell(u.paths.first().copied().unwrap_or("-"), 100),
+            paths
+        )?;
+    }
+    if let Some(rest) = ranked.get(n..).filter(|r| !r.is_empty()) {
+        let findings: usize = rest.iter().map(|u| u.findings.len()).sum();
+        writeln!(
+            out,
+            "  ... {} more upgrades clear the other {findings} advisories",
+            rest.len()
+        )?;
+    }
+    Ok(())
 }
 
 fn write_posture(out: &mut impl Write, p: &Posture, m: &DemoManifest) -> Result<()> {
@@ -279,20 +350,7 @@ fn write_posture(out: &mut impl Write, p: &Posture, m: &DemoManifest) -> Result<
         s.vulnerabilities.len(),
         s.secrets.len()
     )?;
-    let mut vulns: Vec<_> = s.vulnerabilities.iter().collect();
-    vulns.sort_by_key(|v| (std::cmp::Reverse(v.severity), v.id.clone()));
-    for v in vulns.iter().take(5) {
-        writeln!(
-            out,
-            "  [{}] {} {} {} (fixed in {}) at {}",
-            v.severity.as_str(),
-            cell(&v.id, 40),
-            cell(&v.package, 40),
-            cell(&v.version, 40),
-            cell(v.fixed_version.as_deref().unwrap_or("-"), 40),
-            cell(&v.path, 100)
-        )?;
-    }
+    write_top_upgrades(out, &s.vulnerabilities, 5)?;
     for sec in &s.secrets {
         writeln!(
             out,
