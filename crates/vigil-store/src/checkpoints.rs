@@ -43,20 +43,17 @@ impl Store {
     }
 
     pub fn put_file_checkpoint(&mut self, path: &str, checkpoint: &FileCheckpoint) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT OR REPLACE INTO file_checkpoints \
-                 (path, size, mtime_ms, content_hash, events, ingested_at_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                path,
-                i64::try_from(checkpoint.size).unwrap_or(i64::MAX),
-                checkpoint.mtime_ms,
-                checkpoint.content_hash,
-                i64::try_from(checkpoint.events).unwrap_or(i64::MAX),
-                checkpoint.ingested_at.as_millis(),
-            ])?;
+        put_file_checkpoint(&self.conn, path, checkpoint)
+    }
+
+    /// Many file checkpoints in one transaction: an ingest of many small files otherwise
+    /// commits (and writes the WAL) once per file.
+    pub fn put_file_checkpoints(&mut self, checkpoints: &[(String, FileCheckpoint)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for (path, checkpoint) in checkpoints {
+            put_file_checkpoint(&tx, path, checkpoint)?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -75,4 +72,25 @@ impl Store {
             .execute(params![name, value])?;
         Ok(())
     }
+}
+
+fn put_file_checkpoint(
+    conn: &rusqlite::Connection,
+    path: &str,
+    checkpoint: &FileCheckpoint,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO file_checkpoints \
+                 (path, size, mtime_ms, content_hash, events, ingested_at_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        path,
+        i64::try_from(checkpoint.size).unwrap_or(i64::MAX),
+        checkpoint.mtime_ms,
+        checkpoint.content_hash,
+        i64::try_from(checkpoint.events).unwrap_or(i64::MAX),
+        checkpoint.ingested_at.as_millis(),
+    ])?;
+    Ok(())
 }

@@ -13,7 +13,8 @@ use vigil_model::EventSource;
 /// Slots walked before giving up; reaching it needs dozens of 64-bit collisions in a row.
 const MAX_PROBES: i64 = 64;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Ordered by slot, then check: the order of the table's primary key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct EventKey {
     slot: i64,
     check: i64,
@@ -35,19 +36,25 @@ impl EventKey {
 }
 
 /// Records `key` under `seq` unless it is already stored; `true` when it was new.
+#[cfg(test)]
 pub(crate) fn claim(conn: &Connection, key: EventKey, seq: i64) -> Result<bool> {
+    Ok(claim_from(conn, key, seq, 0)?.is_some())
+}
+
+/// [`claim`] from the `first` probe on: the slot the key now holds, or `None` when stored.
+fn claim_from(conn: &Connection, key: EventKey, seq: i64, first: i64) -> Result<Option<i64>> {
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO event_keys (slot, check_hash, seq) VALUES (?1, ?2, ?3)",
     )?;
     let mut get = conn.prepare_cached("SELECT check_hash FROM event_keys WHERE slot = ?1")?;
-    for probe in 0..MAX_PROBES {
+    for probe in first..MAX_PROBES {
         let slot = key.slot.wrapping_add(probe);
         if insert.execute(params![slot, key.check, seq])? == 1 {
-            return Ok(true);
+            return Ok(Some(slot));
         }
         let held: i64 = get.query_row([slot], |r| r.get(0))?;
         if held == key.check {
-            return Ok(false);
+            return Ok(None);
         }
     }
     Err(StoreError::BadValue {
@@ -55,6 +62,67 @@ pub(crate) fn claim(conn: &Connection, key: EventKey, seq: i64) -> Result<bool> 
         key: key.slot.to_string(),
         value: format!("{MAX_PROBES} occupied in a row"),
     })
+}
+
+/// Rows per multi-row insert in [`claim_all`]: one statement per row cost more in binding,
+/// stepping and resetting than SQLite spent inserting the row.
+const ROWS_PER_INSERT: usize = 128;
+
+/// Claims many keys at once. `keys` are distinct, each with the seq it would be stored under.
+/// Per key: `Some(slot)`, the slot it now holds, when it was new; `None` when it was stored
+/// before.
+///
+/// Keys are inserted in slot order, so the B-tree is walked front to back rather than at
+/// random, [`ROWS_PER_INSERT`] rows per statement. A statement that inserts fewer rows than it
+/// carried (a stored key, or two keys sharing a slot) is resolved row by row.
+pub(crate) fn claim_all(conn: &Connection, keys: &[(EventKey, i64)]) -> Result<Vec<Option<i64>>> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_unstable_by_key(|&i| keys.get(i).map(|(k, _)| k.slot));
+    let mut out = vec![None; keys.len()];
+    let mut get = conn.prepare_cached("SELECT check_hash, seq FROM event_keys WHERE slot = ?1")?;
+    for chunk in order.chunks(ROWS_PER_INSERT) {
+        let rows = chunk.iter().filter_map(|&i| keys.get(i));
+        let inserted = conn
+            .prepare_cached(&multi_row_insert(chunk.len()))?
+            .execute(rusqlite::params_from_iter(
+                rows.flat_map(|(k, seq)| [k.slot, k.check, *seq]),
+            ))?;
+        for &i in chunk {
+            let (Some(&(key, seq)), Some(slot_out)) = (keys.get(i), out.get_mut(i)) else {
+                continue;
+            };
+            if inserted == chunk.len() {
+                *slot_out = Some(key.slot);
+                continue;
+            }
+            let held: (i64, i64) = get.query_row([key.slot], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            *slot_out = if held == (key.check, seq) {
+                // Every stored seq is below this batch's, so this row is the one just written.
+                Some(key.slot)
+            } else if held.0 == key.check {
+                None
+            } else {
+                claim_from(conn, key, seq, 1)?
+            };
+        }
+    }
+    Ok(out)
+}
+
+fn multi_row_insert(rows: usize) -> String {
+    let mut sql = String::from("INSERT OR IGNORE INTO event_keys (slot, check_hash, seq) VALUES ");
+    for i in 0..rows {
+        sql.push_str(if i == 0 { "(?,?,?)" } else { ",(?,?,?)" });
+    }
+    sql
+}
+
+/// Gives the key stored under `slot` the seq `seq` (a batch's seqs close up over its
+/// duplicates once they are known).
+pub(crate) fn set_seq(conn: &Connection, slot: i64, seq: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE event_keys SET seq = ?2 WHERE slot = ?1")?
+        .execute(params![slot, seq])?;
+    Ok(())
 }
 
 /// The seq the pair with `key` is stored under.
@@ -118,6 +186,48 @@ mod tests {
             .unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn claiming_many_at_once_matches_claiming_one_by_one() {
+        let key = |slot: i64, check: i64| EventKey { slot, check };
+        // Stored before: two keys sharing slot 5 (the second took slot 6).
+        let c = conn();
+        assert!(claim(&c, key(5, 1), 1).unwrap());
+        assert!(claim(&c, key(5, 2), 2).unwrap());
+        // A batch over more than one statement: fresh keys, the two stored ones, a new key
+        // on slot 5 and one on slot 6 (both pushed further along), a wrap-around pair.
+        let mut keys: Vec<(EventKey, i64)> =
+            (0..300).map(|i| (key(1000 + 7 * i, i), 100 + i)).collect();
+        keys.extend([
+            (key(5, 2), 400),
+            (key(5, 3), 401),
+            (key(6, 4), 402),
+            (key(5, 1), 403),
+            (key(i64::MAX, 5), 404),
+            (key(i64::MAX, 6), 405),
+        ]);
+        let got = claim_all(&c, &keys).unwrap();
+        assert!(
+            got[..300]
+                .iter()
+                .zip(&keys)
+                .all(|(g, (k, _))| *g == Some(k.slot))
+        );
+        assert_eq!(
+            got[300..],
+            [None, Some(7), Some(8), None, Some(i64::MAX), Some(i64::MIN)]
+        );
+        for ((k, seq), slot) in keys.iter().zip(&got) {
+            if slot.is_some() {
+                assert_eq!(find(&c, *k).unwrap(), Some(*seq), "{k:?}");
+            }
+        }
+        assert_eq!(find(&c, key(5, 1)).unwrap(), Some(1));
+        assert_eq!(find(&c, key(5, 2)).unwrap(), Some(2));
+        // Claiming the same keys again finds every one stored.
+        let again: Vec<(EventKey, i64)> = keys.iter().map(|&(k, s)| (k, s + 1000)).collect();
+        assert!(claim_all(&c, &again).unwrap().iter().all(Option::is_none));
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! Events: insert with dedup on (source, event id), and the queries investigation and replay
 //! need. Bodies live in segments (`segment/`); SQLite holds the dedup keys (`event_keys.rs`),
 //! each segment's record table and time range, and per segment which records involve each
-//! entity. One insert batch is one segment, made visible by the transaction that records it.
+//! entity. One insert batch is one segment, made visible by the transaction that records it
+//! (`insert.rs`).
 
 use crate::error::{Result, StoreError};
 use crate::event_keys::{self, EventKey};
+use crate::prepared::PreparedEvents;
 use crate::segment::{self, Record, RecordTable};
 use crate::{Store, entity_key};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
-use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 use std::ops::ControlFlow;
 use vigil_model::{EntityRef, Event, EventSource, Timestamp};
 
@@ -68,12 +68,6 @@ impl InsertOutcome {
     }
 }
 
-const BUMP_COUNTS: &str = "INSERT INTO event_counts (source, events, min_time_ms, max_time_ms) \
-    VALUES (?1, ?2, ?3, ?4) ON CONFLICT (source) DO UPDATE SET \
-    events = events + excluded.events, \
-    min_time_ms = min(min_time_ms, excluded.min_time_ms), \
-    max_time_ms = max(max_time_ms, excluded.max_time_ms)";
-
 /// One stored event found by a query, before its document is read.
 #[derive(Debug, Clone, Copy)]
 struct Hit {
@@ -88,14 +82,6 @@ impl Hit {
     }
 }
 
-/// The entities of one segment: record indexes and time range per entity key.
-#[derive(Default)]
-struct Posting {
-    ordinals: Vec<u32>,
-    min: i64,
-    max: i64,
-}
-
 impl Store {
     /// Stores a batch of events in one transaction. Events already stored (same source and
     /// id) are left as they are; the outcome says which inputs were new.
@@ -103,7 +89,20 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let outcome = insert_in(&tx, &mut self.segments, events)?;
+        let prepared = PreparedEvents::prepare(events)?;
+        let outcome = crate::insert::insert_parts(&tx, &mut self.segments, &[prepared])?;
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    /// Stores events prepared ahead (see [`PreparedEvents`]) in one transaction, the parts
+    /// taken in order as one batch: as [`Store::insert_events`] on the parts' events
+    /// concatenated.
+    pub fn insert_prepared(&mut self, parts: &[PreparedEvents]) -> Result<InsertOutcome> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let outcome = crate::insert::insert_parts(&tx, &mut self.segments, parts)?;
         tx.commit()?;
         Ok(outcome)
     }
@@ -289,7 +288,7 @@ impl Store {
     }
 
     /// The seq the next segment starts at.
-    fn next_seq(tx: &Transaction<'_>) -> Result<i64> {
+    pub(crate) fn next_seq(tx: &Transaction<'_>) -> Result<i64> {
         let next: Option<i64> = tx
             .prepare_cached(
                 "SELECT base_seq + count FROM event_segments ORDER BY base_seq DESC LIMIT 1",
@@ -300,7 +299,7 @@ impl Store {
     }
 }
 
-fn corrupt(base: i64, what: &str) -> StoreError {
+pub(crate) fn corrupt(base: i64, what: &str) -> StoreError {
     StoreError::BadValue {
         what: "event segment",
         key: base.to_string(),
@@ -319,101 +318,4 @@ fn read_hit(
 ) -> Result<Event> {
     reader.read(hit.base, hit.record.offset, hit.record.len, buf)?;
     segment::doc::decode_event(&hit.record, buf)
-}
-
-pub(crate) fn insert_in(
-    tx: &Transaction<'_>,
-    files: &mut segment::SegmentFiles,
-    events: &[Event],
-) -> Result<InsertOutcome> {
-    // New events get seqs in event-time order (ties in input order), so a segment is sorted.
-    let mut order: Vec<usize> = (0..events.len()).collect();
-    order.sort_by_key(|&i| events.get(i).map(|e| e.time));
-    let base = Store::next_seq(tx)?;
-    let mut seqs = vec![None; events.len()];
-    let mut docs = Vec::with_capacity(events.len().saturating_mul(2048));
-    let mut table = RecordTable::default();
-    // xxh3 rather than SipHash (five or six keys hashed per event), with a random seed per batch
-    // because the keys come from the input and must not choose their buckets.
-    let seed =
-        std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u8);
-    let mut postings: HashMap<String, Posting, xxhash_rust::xxh3::Xxh3Builder> =
-        HashMap::with_hasher(xxhash_rust::xxh3::Xxh3Builder::new().with_seed(seed));
-    // (count, min time, max time) of the new events per source.
-    let mut counts: BTreeMap<EventSource, (i64, i64, i64)> = BTreeMap::new();
-    let mut key = String::with_capacity(128);
-    for i in order {
-        let Some(event) = events.get(i) else { continue };
-        let ordinal = u32::try_from(table.records.len()).map_err(|_| corrupt(base, "size"))?;
-        let seq = base + i64::from(ordinal);
-        if !event_keys::claim(tx, EventKey::of(event.source, &event.id), seq)? {
-            continue;
-        }
-        if let Some(slot) = seqs.get_mut(i) {
-            *slot = Some(seq);
-        }
-        let offset = docs.len() as u64;
-        segment::doc::encode(event, &mut docs)?;
-        let len = u32::try_from(docs.len() as u64 - offset).map_err(|_| corrupt(base, "doc"))?;
-        let time = event.time.as_millis();
-        table.records.push(Record {
-            time: event.time,
-            source: event.source,
-            offset,
-            len,
-        });
-        for entity in event.entities() {
-            key.clear();
-            let _ = write!(key, "{entity}");
-            let p = match postings.get_mut(key.as_str()) {
-                Some(p) => p,
-                None => postings.entry(key.clone()).or_insert(Posting {
-                    ordinals: Vec::new(),
-                    min: time,
-                    max: time,
-                }),
-            };
-            p.ordinals.push(ordinal);
-            p.min = p.min.min(time);
-            p.max = p.max.max(time);
-        }
-        let entry = counts.entry(event.source).or_insert((0, time, time));
-        entry.0 += 1;
-        entry.1 = entry.1.min(time);
-        entry.2 = entry.2.max(time);
-    }
-    let (Some(first), Some(last)) = (table.records.first(), table.records.last()) else {
-        return Ok(InsertOutcome { seqs });
-    };
-    let (min, max) = (first.time.as_millis(), last.time.as_millis());
-    files.write(base, &docs)?;
-    tx.prepare_cached(
-        "INSERT INTO event_segments (base_seq, count, min_time_ms, max_time_ms, records) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        base,
-        table.records.len() as i64,
-        min,
-        max,
-        table.encode()
-    ])?;
-    let mut link = tx.prepare_cached(
-        "INSERT INTO segment_entities (entity, base_seq, min_time_ms, max_time_ms, ordinals) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for (entity, p) in &postings {
-        link.execute(params![
-            entity,
-            base,
-            p.min,
-            p.max,
-            segment::postings::encode(&p.ordinals)
-        ])?;
-    }
-    let mut bump = tx.prepare_cached(BUMP_COUNTS)?;
-    for (source, (n, min, max)) in counts {
-        bump.execute(params![source.as_str(), n, min, max])?;
-    }
-    Ok(InsertOutcome { seqs })
 }

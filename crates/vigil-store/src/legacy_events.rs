@@ -54,7 +54,8 @@ pub(crate) fn convert(store: &mut Store) -> Result<()> {
         if events.is_empty() {
             break;
         }
-        crate::events::insert_in(&tx, &mut store.segments, &events)?;
+        let prepared = crate::prepared::PreparedEvents::prepare(&events)?;
+        crate::insert::insert_parts(&tx, &mut store.segments, &[prepared])?;
     }
     tx.execute_batch("DROP TABLE event_entities; DROP TABLE events;")?;
     tx.commit()?;

@@ -17,14 +17,19 @@
 //! Run: `cargo bench -p vigil --bench ingest_pipeline`; `VIGIL_BENCH_EVENTS=200000` for a
 //! shorter run.
 //!
-//! Where it stands (2026-11-26, session 3, 200k events, a 2-core machine at load ~12, so read
-//! the CPU column): DOM 647k events/CPU-s; parse + normalise 193k (30 %); with storage 57.7k
-//! (8.9 %), up from 20.5k once event bodies moved from SQLite rows to segment files and
-//! detection is fed from memory (see `vigil-store/src/segment/mod.rs`). The corpus now repeats
-//! sessions, keys, addresses and buckets as real trails do (`synthetic.rs`). What is left, by
-//! profile: sonic-rs skipping each record twice (once to cut the array, once to read it) and
-//! `RawJson` re-validating the kept sub-objects with serde_json; in storage, encoding each body
-//! as JSON and the random-key B-tree insert of its dedup key.
+//! Where it stands (2026-11-26, session 4, 200k events, 2 shared cores at load 2–6, so read the
+//! CPU column; two runs each): DOM 648k–742k events/CPU-s; parse + normalise 268k–356k
+//! (37–52 %, moving while the parser is reworked); with storage 116k–125k (16–18 %; 103k in a
+//! run at load 6.5), up from 59k–66k (9–10 %) at the start of the session; by wall time 145k–148k
+//! at load ~2.5 (was 69k–77k). The store stage's own cost (1/store − 1/parse
+//! per event) went from 9.8–11.7 µs to 4.8–5.2 µs of CPU: parser threads now encode each body,
+//! hash its dedup key and gather its entities (`vigil_store::PreparedEvents`) into buffers the
+//! writer hands back; the writer claims keys in slot order 128 rows per statement, writes the
+//! documents with `writev` straight from those buffers, merges per-file entity lists, and the
+//! feed keeps each file's events where they were parsed. What is left in the store stage, by
+//! profile (share of all CPU): JSON-encoding bodies 13 %, the segment `writev` (kernel copy)
+//! 8.5 %, SQLite inserts 8 % and commit 4.6 % (WAL frames: random dedup keys dirty most leaf
+//! pages), dropping the events after detection 7 %.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

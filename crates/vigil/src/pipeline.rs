@@ -1,6 +1,10 @@
 //! The ingest pipeline: discover → read and parse files on worker threads → store (dedup by
 //! event id) → hand the newly stored events to detection in event-time order.
 //!
+//! Parser threads also do every per-event step of storing that needs no lock (encoding bodies,
+//! hashing dedup keys, gathering entities: `vigil_store::PreparedEvents`), so the one writer
+//! thread only does the store's I/O and SQL.
+//!
 //! Files are parsed in parallel but stored in discovery order (a small reorder buffer), so
 //! storage order, and the examples in the report, are the same from run to run. Events reach
 //! the [`EventFeed`] sorted by event time whatever order the files held them in: sorted in
@@ -12,11 +16,11 @@ use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 use vigil_ingest::{FileOutcome, IngestReport, Limits, SkipReason};
 use vigil_model::{Event, Timestamp};
-use vigil_store::{FileCheckpoint, Store};
+use vigil_store::{FileCheckpoint, PreparedEvents, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
@@ -128,16 +132,17 @@ pub fn ingest(
     progress.start(total_bytes);
 
     let mut new = NewEvents {
-        held: Some(Vec::new()),
+        held: Some(Held::default()),
         ..NewEvents::default()
     };
     let next = AtomicUsize::new(0);
     let threads = options.threads.clamp(1, files.len().max(1));
-    let (tx, rx) = mpsc::sync_channel::<(usize, FileOutcome)>(threads * 2);
+    let spare = Spare::new(threads);
+    let (tx, rx) = mpsc::sync_channel::<(usize, Parsed)>(threads * 2);
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..threads {
             let tx = tx.clone();
-            let (files, next, options) = (&files, &next, options);
+            let (files, next, options, spare) = (&files, &next, options, &spare);
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -148,7 +153,10 @@ pub fn ingest(
                         }
                         InputKind::Host => vigil_ingest::read_host_file(path, &options.limits),
                     };
-                    if tx.send((i, outcome)).is_err() {
+                    // Encoding, key hashing and entity listing happen here, in parallel, so
+                    // the one writer thread only does the store's I/O and SQL.
+                    let prepared = spare.take().prepare_again(&outcome.events);
+                    if tx.send((i, Parsed { outcome, prepared })).is_err() {
                         break;
                     }
                 }
@@ -159,22 +167,22 @@ pub fn ingest(
         // Store in discovery order: outcomes that arrive early wait in a small buffer. Events of
         // several files go to the store together: one large transaction writes each touched
         // index page once, where one transaction per file rewrote it per file.
-        let mut pending: BTreeMap<usize, FileOutcome> = BTreeMap::new();
+        let mut pending: BTreeMap<usize, Parsed> = BTreeMap::new();
         let mut batch = Batch::default();
         let mut want = 0usize;
-        for (i, outcome) in rx {
-            pending.insert(i, outcome);
-            while let Some(outcome) = pending.remove(&want) {
+        for (i, parsed) in rx {
+            pending.insert(i, parsed);
+            while let Some(parsed) = pending.remove(&want) {
                 let stamp = stamps.get(want).cloned().flatten();
                 progress.advance(stamp.as_ref().map_or(0, |s| s.size));
-                batch.add(&mut summary, outcome, stamp);
-                if batch.events.len() >= BATCH_EVENTS {
-                    batch.flush(store, &mut summary, &mut new)?;
+                batch.add(&mut summary, parsed, stamp)?;
+                if batch.len >= BATCH_EVENTS {
+                    batch.flush(store, &mut summary, &mut new, &spare)?;
                 }
                 want += 1;
             }
         }
-        batch.flush(store, &mut summary, &mut new)?;
+        batch.flush(store, &mut summary, &mut new, &spare)?;
         Ok(())
     })?;
     progress.finish();
@@ -184,18 +192,14 @@ pub fn ingest(
     // only grow, so the new events are those from the first new seq on, and (time, seq) is the
     // store's order either way.
     match new.held.take() {
-        Some(held) => {
+        Some(mut held) => {
             // Sort small keys, not the events themselves (several hundred bytes each).
-            let mut order: Vec<(Timestamp, i64, usize)> = held
-                .iter()
-                .enumerate()
-                .map(|(i, (seq, e))| (e.time, *seq, i))
-                .collect();
-            order.sort_unstable();
-            for event in order
-                .iter()
-                .filter_map(|&(_, _, i)| held.get(i).map(|h| &h.1))
-            {
+            held.order.sort_unstable();
+            for event in held.order.iter().filter_map(|&(_, _, f, i)| {
+                held.files
+                    .get(f as usize)
+                    .and_then(|file| file.get(i as usize))
+            }) {
                 summary.last_event = Some(event.time);
                 summary.first_event.get_or_insert(event.time);
                 feed.feed(event);
@@ -227,22 +231,76 @@ pub fn ingest(
 struct NewEvents {
     first_seq: Option<i64>,
     first_time: Option<Timestamp>,
-    /// `(seq, event)`; `None` once more than [`HELD_EVENTS`] were new.
-    held: Option<Vec<(i64, Event)>>,
+    /// `None` once more than [`HELD_EVENTS`] were held.
+    held: Option<Held>,
 }
 
-/// New events kept in memory for detection (a few hundred MB of CloudTrail). Past this the
-/// feed reads them back from the store instead: decoding them again costs about as much as
-/// parsing them did.
+/// The new events in memory: the files they came in, left as they were parsed (moving each
+/// event into one list cost a copy of every event), and where each new one is.
+#[derive(Debug, Default)]
+struct Held {
+    /// Files with at least one new event (their duplicates ride along).
+    files: Vec<Vec<Event>>,
+    /// Per new event: time, seq, file, index in the file.
+    order: Vec<(Timestamp, i64, u32, u32)>,
+    /// Events in `files`.
+    events: usize,
+}
+
+/// Events kept in memory for detection (a few hundred MB of CloudTrail). Past this the feed
+/// reads the new events back from the store instead: decoding them again costs about as much
+/// as parsing them did.
 const HELD_EVENTS: usize = 128 * 1024;
 
 /// How many events go to the store in one transaction.
 const BATCH_EVENTS: usize = 50_000;
 
-/// Events of consecutive files waiting to be stored, with the files' checkpoints.
+/// Stored [`PreparedEvents`] handed back from the writer to the parser threads, so each file's
+/// documents are encoded into memory already mapped rather than fresh pages (see
+/// [`PreparedEvents::prepare_again`]). Holds at most about as many as are in flight.
+struct Spare {
+    buffers: Mutex<Vec<PreparedEvents>>,
+    max: usize,
+}
+
+impl Spare {
+    fn new(threads: usize) -> Spare {
+        Spare {
+            buffers: Mutex::new(Vec::new()),
+            max: threads * 4,
+        }
+    }
+
+    fn take(&self) -> PreparedEvents {
+        self.buffers
+            .lock()
+            .ok()
+            .and_then(|mut b| b.pop())
+            .unwrap_or_default()
+    }
+
+    fn give_back(&self, parts: Vec<PreparedEvents>) {
+        if let Ok(mut b) = self.buffers.lock() {
+            let room = self.max.saturating_sub(b.len());
+            b.extend(parts.into_iter().take(room));
+        }
+    }
+}
+
+/// One file as a parser thread hands it over: its events and skips, and the events made
+/// ready for the store.
+struct Parsed {
+    outcome: FileOutcome,
+    prepared: vigil_store::Result<PreparedEvents>,
+}
+
+/// Events of consecutive files waiting to be stored, with the files' checkpoints. Each file's
+/// events stay in their own vector (moving them into one would copy every event once more).
 #[derive(Default)]
 struct Batch {
-    events: Vec<Event>,
+    files: Vec<(Vec<Event>, PreparedEvents)>,
+    /// Events in `files`.
+    len: usize,
     checkpoints: Vec<(FileStamp, u64)>,
 }
 
@@ -250,9 +308,11 @@ impl Batch {
     fn add(
         &mut self,
         summary: &mut PipelineSummary,
-        mut outcome: FileOutcome,
+        parsed: Parsed,
         stamp: Option<FileStamp>,
-    ) {
+    ) -> Result<()> {
+        let Parsed { outcome, prepared } = parsed;
+        let prepared = prepared.context("preparing events for the store")?;
         summary.report.add_file(&outcome);
         // A file that could not be read through is tried again next time; one that was read
         // (bad records and all) is only read again when it changes.
@@ -265,7 +325,11 @@ impl Batch {
         {
             self.checkpoints.push((stamp, outcome.events.len() as u64));
         }
-        self.events.append(&mut outcome.events);
+        if !outcome.events.is_empty() {
+            self.len += outcome.events.len();
+            self.files.push((outcome.events, prepared));
+        }
+        Ok(())
     }
 
     fn flush(
@@ -273,39 +337,54 @@ impl Batch {
         store: &mut Store,
         summary: &mut PipelineSummary,
         new: &mut NewEvents,
+        spare: &Spare,
     ) -> Result<()> {
-        let inserted = store
-            .insert_events(&self.events)
-            .context("storing events")?;
+        let (events, parts): (Vec<Vec<Event>>, Vec<PreparedEvents>) =
+            std::mem::take(&mut self.files).into_iter().unzip();
+        self.len = 0;
+        let inserted = store.insert_prepared(&parts).context("storing events")?;
+        spare.give_back(parts);
         summary.events_new += inserted.new_count() as u64;
         summary.duplicates += inserted.duplicate_count() as u64;
-        for (event, seq) in self.events.drain(..).zip(&inserted.seqs) {
-            let Some(seq) = *seq else { continue };
-            new.first_seq = Some(new.first_seq.map_or(seq, |s| s.min(seq)));
-            new.first_time = Some(new.first_time.map_or(event.time, |t| t.min(event.time)));
-            if let Some(held) = &mut new.held {
-                if held.len() < HELD_EVENTS {
-                    held.push((seq, event));
-                } else {
+        let mut seqs = inserted.seqs.iter();
+        for file in events {
+            let mut any_new = false;
+            for (i, (event, seq)) in file.iter().zip(seqs.by_ref()).enumerate() {
+                let Some(seq) = *seq else { continue };
+                any_new = true;
+                new.first_seq = Some(new.first_seq.map_or(seq, |s| s.min(seq)));
+                new.first_time = Some(new.first_time.map_or(event.time, |t| t.min(event.time)));
+                if let Some(held) = &mut new.held
+                    && let (Ok(f), Ok(i)) = (u32::try_from(held.files.len()), u32::try_from(i))
+                {
+                    held.order.push((event.time, seq, f, i));
+                }
+            }
+            if any_new && let Some(held) = &mut new.held {
+                held.events += file.len();
+                held.files.push(file);
+                if held.events > HELD_EVENTS {
                     new.held = None;
                 }
             }
         }
         let now = Timestamp::from_millis(jiff::Timestamp::now().as_millisecond());
-        for (stamp, events) in self.checkpoints.drain(..) {
-            store.put_file_checkpoint(
-                &stamp.key,
-                &FileCheckpoint {
+        let checkpoints: Vec<(String, FileCheckpoint)> = self
+            .checkpoints
+            .drain(..)
+            .map(|(stamp, events)| {
+                let checkpoint = FileCheckpoint {
                     size: stamp.size,
                     mtime_ms: stamp.mtime_ms,
                     events,
                     // Unchanged size and mtime is the test; no content hash is computed.
                     content_hash: String::new(),
                     ingested_at: now,
-                },
-            )?;
-        }
-        self.events.clear();
+                };
+                (stamp.key, checkpoint)
+            })
+            .collect();
+        store.put_file_checkpoints(&checkpoints)?;
         Ok(())
     }
 }

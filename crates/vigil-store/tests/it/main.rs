@@ -7,5 +7,6 @@ mod alerts;
 mod differential;
 mod events;
 mod fixtures;
+mod prepared;
 mod records;
 mod segments;
