@@ -39,6 +39,7 @@ pub use auditd::{UNKNOWN_HOST, parse_auditd_bytes};
 pub use cloudtrail::{
     ParseOutcome, parse_cloudtrail, parse_cloudtrail_bytes, parse_cloudtrail_general,
 };
+pub use depth::{PARSER_STACK, spawn_parser};
 pub use discover::{Discovery, discover};
 pub use falco::parse_falco_bytes;
 pub use host::parse_host_bytes;

@@ -143,7 +143,9 @@ pub fn ingest(
         for _ in 0..threads {
             let tx = tx.clone();
             let (files, next, options, spare) = (&files, &next, options, &spare);
-            scope.spawn(move || {
+            // Parser threads get a large (reserved, not used) stack, so deeply nested input
+            // is parsed in place rather than on a thread of its own (vigil-ingest's depth.rs).
+            vigil_ingest::spawn_parser(scope, "vigil-parser", move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
@@ -160,7 +162,8 @@ pub fn ingest(
                         break;
                     }
                 }
-            });
+            })
+            .context("cannot start a parser thread")?;
         }
         drop(tx);
 

@@ -8,7 +8,7 @@ use crate::cli::{Format, FormatArg};
 use crate::detection;
 use crate::exit::UnreadableInput;
 use crate::output::{Table, cell, write_json};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -67,6 +67,17 @@ struct TopAlert {
 }
 
 pub fn run(args: &HuntArgs) -> Result<()> {
+    // The whole hunt runs on one thread with a parser's stack: deeply nested input is parsed in
+    // place, and the events are freed by the thread that made them.
+    std::thread::scope(|scope| {
+        vigil_ingest::spawn_parser(scope, "vigil-hunt", || hunt(args))
+            .context("cannot start the hunt thread")?
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the hunt thread panicked")))
+    })
+}
+
+fn hunt(args: &HuntArgs) -> Result<()> {
     for r in &args.rules {
         if !r.exists() {
             return Err(UnreadableInput(format!("no rules at `{}`", r.display())).into());
