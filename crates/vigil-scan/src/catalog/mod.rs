@@ -182,8 +182,61 @@ pub fn catalog(
                 _ => None,
             };
         if let Some(pkgs) = found {
-            out.extend(pkgs);
+            out.extend(named(pkgs, path, problems));
         }
     }
     out
+}
+
+/// Drops entries without a name (`name = ""` in a lockfile): nothing can match or show them.
+fn named(pkgs: Vec<Package>, path: &str, problems: &mut Vec<Problem>) -> Vec<Package> {
+    let before = pkgs.len();
+    let kept: Vec<Package> = pkgs
+        .into_iter()
+        .filter(|p| !p.name.trim().is_empty())
+        .collect();
+    if kept.len() < before {
+        problems.push(Problem::new(
+            ProblemKind::BadPackageData,
+            path,
+            format!(
+                "{} package entries without a name; skipped",
+                before - kept.len()
+            ),
+        ));
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::{DirFs, walk};
+
+    /// Found by the `scan_packages` fuzz target: `name = ""` in a poetry.lock became a package
+    /// with an empty name (and a purl naming nothing).
+    #[test]
+    fn lockfile_entries_without_a_name_are_skipped_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("poetry.lock"),
+            "[[package]]\nname = \"\"\nversion = \"2.19.0\"\n\n\
+             [[package]]\nname = \" \"\nversion = \"1.0\"\n\n\
+             [[package]]\nname = \"pytest\"\nversion = \"7.0.0\"\n",
+        )
+        .unwrap();
+        let fs = DirFs::new(dir.path());
+        let mut problems = Vec::new();
+        let mut entries = Vec::new();
+        walk(&fs, &mut problems, |e| entries.push(e.clone()));
+        let pkgs = catalog(&fs, &entries, None, &mut problems);
+        let names: Vec<&str> = pkgs.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["pytest"]);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.kind == ProblemKind::BadPackageData && p.detail.contains("2 package")),
+            "{problems:?}"
+        );
+    }
 }

@@ -105,6 +105,38 @@ fn partition_table(
     Vec::new()
 }
 
+/// Why the superblock at `start` cannot describe a volume of `len` bytes, if it cannot.
+///
+/// `ext4-view` sizes its block-group table from the superblock before reading it, so a
+/// hostile superblock (found by the `archives` fuzz target: a 64 KiB image claiming ~2^30
+/// groups) made it ask for 34 GB and abort the process. Every group holds at least one block,
+/// so a real volume has no more groups than blocks fit in it.
+fn implausible_group_count(file: &mut File, start: u64, len: u64) -> Option<String> {
+    let mut sb = [0u8; 1024];
+    if !read_at(file, start + 1024, &mut sb) {
+        return None; // ext4-view reports the short read itself
+    }
+    let u32_at = |o: usize| {
+        sb.get(o..o + 4)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u32::from_le_bytes)
+    };
+    // The fields ext4-view reads, the way it reads them.
+    let blocks = u64::from(u32_at(0x4)) | (u64::from(u32_at(0x150)) << 32);
+    let first_data_block = u64::from(u32_at(0x14));
+    let log_block_size = u32_at(0x18);
+    let per_group = u64::from(u32_at(0x20));
+    if per_group == 0 || log_block_size > 6 {
+        return None; // rejected by ext4-view with its own message
+    }
+    let groups = blocks.saturating_sub(first_data_block).div_ceil(per_group);
+    let block_bytes = 1024u64 << log_block_size;
+    let room = len.div_ceil(block_bytes);
+    (groups > room).then(|| {
+        format!("superblock claims {groups} block groups; a {len}-byte volume holds at most {room}")
+    })
+}
+
 /// Opens every ext4 volume of the image at `path`. Errors only when the file cannot be opened.
 pub fn open_disk(path: &Path) -> std::io::Result<(Vec<DiskPartition>, Vec<Problem>)> {
     let mut file = File::open(path)?;
@@ -122,6 +154,14 @@ pub fn open_disk(path: &Path) -> std::io::Result<(Vec<DiskPartition>, Vec<Proble
                 ProblemKind::Unsupported,
                 format!("{shown}#{label}"),
                 "no ext2/3/4 superblock (other filesystems, e.g. XFS, are not read)",
+            ));
+            continue;
+        }
+        if let Some(why) = implausible_group_count(&mut file, start, len) {
+            problems.push(Problem::new(
+                ProblemKind::CorruptFilesystem,
+                format!("{shown}#{label}"),
+                format!("ext4: {why}"),
             ));
             continue;
         }
@@ -145,4 +185,34 @@ pub fn open_disk(path: &Path) -> std::io::Result<(Vec<DiskPartition>, Vec<Proble
         }
     }
     Ok((parts, problems))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `archives` fuzz target: a 2 KiB image whose superblock's high block-count
+    /// word is 4096 (so ~2^31 block groups) made `ext4-view` allocate 34 GB and abort.
+    #[test]
+    fn superblock_with_absurd_group_count_is_reported_not_loaded() {
+        let mut img = vec![0u8; 4096];
+        let sb = 1024;
+        let put = |img: &mut Vec<u8>, at: usize, v: u32| {
+            img[sb + at..sb + at + 4].copy_from_slice(&v.to_le_bytes())
+        };
+        put(&mut img, 0x4, 327_744); // blocks, low word
+        put(&mut img, 0x150, 4096); // blocks, high word
+        put(&mut img, 0x14, 1); // first data block
+        put(&mut img, 0x20, 8192); // blocks per group
+        put(&mut img, 0x28, 16); // inodes per group
+        img[sb + 0x38..sb + 0x3a].copy_from_slice(&0xEF53u16.to_le_bytes());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hostile.img");
+        std::fs::write(&path, &img).unwrap();
+        let (parts, problems) = open_disk(&path).unwrap();
+        assert!(parts.is_empty());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].kind, ProblemKind::CorruptFilesystem);
+        assert!(problems[0].detail.contains("block groups"), "{problems:?}");
+    }
 }
