@@ -56,6 +56,7 @@ pub fn spawn_parser<'scope, 'env, T: Send + 'scope>(
 const MAX_STACK: usize = 1 << 32;
 
 /// `[` and `{` bytes in `b`, inside strings or not: an upper bound on its nesting depth.
+/// (A byte-lane loop the compiler vectorises measured slower than memchr2 here.)
 pub fn openers(b: &[u8]) -> usize {
     memchr::memchr2_iter(b'[', b'{', b).count()
 }
@@ -134,6 +135,9 @@ mod tests {
     fn depth_counts_structure_not_strings() {
         assert_eq!(max_depth(br#"{"a":[1,{"b":"[[[{{"}],"c":"\"]"}"#, 99), 3);
         assert_eq!(max_depth(b"[]", 99), 1);
+        let many = "{[a\"b\"".repeat(10_000);
+        assert_eq!(openers(many.as_bytes()), 20_000);
+        assert_eq!(openers(b""), 0);
         assert_eq!(max_depth(b"\"x\"", 99), 0);
         let deep = format!("{}{}", "[".repeat(500), "]".repeat(500));
         assert_eq!(max_depth(deep.as_bytes(), 99), 100);
