@@ -55,7 +55,6 @@ fn parse_document(bytes: &[u8], ctx: &FileContext, one_pass: bool) -> ParseOutco
         let mut p = Parser {
             ctx,
             out: ParseOutcome::default(),
-            known_utf8: false,
             one_pass,
             line_offset: 0,
         };
@@ -91,8 +90,6 @@ pub fn parse_cloudtrail_general(bytes: &[u8], ctx: &FileContext) -> ParseOutcome
 struct Parser<'c> {
     ctx: &'c FileContext,
     out: ParseOutcome,
-    /// The elements being handled come from a document already checked to be UTF-8.
-    known_utf8: bool,
     /// Try [`crate::one_pass`] first.
     one_pass: bool,
     /// Lines before the text being read as JSON lines (leading blank lines; earlier blocks).
@@ -117,7 +114,6 @@ pub(crate) fn parse_lines_into(
         let mut p = Parser {
             ctx,
             out: taken,
-            known_utf8: false,
             one_pass: true,
             line_offset,
         };
@@ -140,15 +136,15 @@ fn trim(b: &[u8]) -> &[u8] {
     b.trim_ascii()
 }
 
-/// sonic-rs checks UTF-8 only at the end of a parse (and debug-asserts on it before), so text
-/// goes to it only once it is known to be UTF-8. simdutf8 (which sonic-rs uses too) checks a
-/// 2 KB record several times faster than `std::str::from_utf8`.
-fn utf8(b: &[u8]) -> bool {
-    simdutf8::basic::from_utf8(b).is_ok()
+/// `b` as text when it is UTF-8 (simdutf8, which sonic-rs uses too, is several times faster
+/// than `std::str::from_utf8`). sonic-rs is then given the `&str`: handed bytes it would check
+/// them again itself, a second pass over every document.
+fn text(b: &[u8]) -> Option<&str> {
+    simdutf8::basic::from_utf8(b).ok()
 }
 
 fn valid_json(b: &[u8]) -> bool {
-    utf8(b) && sonic_rs::from_slice::<IgnoredAny>(b).is_ok()
+    text(b).is_some_and(|t| sonic_rs::from_str::<IgnoredAny>(t).is_ok())
 }
 
 /// A file of several lines whose first or second non-empty line is a JSON value on its own.
@@ -219,20 +215,18 @@ impl Parser<'_> {
     }
 
     fn bare_array(&mut self, b: &[u8]) {
-        if !utf8(b) {
+        let Some(t) = text(b) else {
             return self.salvage_array(b, 0, Mode::Record);
-        }
-        if self.one_pass(b) {
+        };
+        if self.one_pass(t) {
             return;
         }
-        match sonic_rs::from_slice::<Vec<sonic_rs::LazyValue<'_>>>(b) {
+        match sonic_rs::from_str::<Vec<sonic_rs::LazyValue<'_>>>(t) {
             Ok(elems) => {
                 self.out.events.reserve(elems.len());
-                self.known_utf8 = true;
                 for (i, e) in elems.iter().enumerate() {
                     self.element(e.as_raw_str().as_bytes(), Mode::Record, Some(i), None);
                 }
-                self.known_utf8 = false;
             }
             Err(_) => self.salvage_array(b, 0, Mode::Record),
         }
@@ -240,7 +234,7 @@ impl Parser<'_> {
 
     /// The one-pass reading of [`crate::one_pass`]; `false` (having undone what it did) when
     /// the document needs the general path.
-    fn one_pass(&mut self, b: &[u8]) -> bool {
+    fn one_pass(&mut self, b: &str) -> bool {
         if !self.one_pass {
             return false;
         }
@@ -259,13 +253,13 @@ impl Parser<'_> {
     }
 
     fn object_document(&mut self, b: &[u8]) {
-        if !utf8(b) {
+        let Some(t) = text(b) else {
             return self.salvage_object(b, "invalid UTF-8");
-        }
-        if self.one_pass(b) {
+        };
+        if self.one_pass(t) {
             return;
         }
-        let doc = match sonic_rs::from_slice::<TopDoc<'_>>(b) {
+        let doc = match sonic_rs::from_str::<TopDoc<'_>>(t) {
             Ok(doc) => doc,
             Err(e) => return self.salvage_object(b, &e.to_string()),
         };
@@ -275,7 +269,6 @@ impl Parser<'_> {
             (doc.events, Mode::Record),
         ];
         let mut any = false;
-        self.known_utf8 = true;
         for (key, (c, mode)) in CONTAINER_KEYS.iter().zip(containers) {
             match c {
                 None => {}
@@ -300,7 +293,6 @@ impl Parser<'_> {
             // A single record (or EventBridge event) on its own.
             self.element(b, Mode::Record, None, None);
         }
-        self.known_utf8 = false;
     }
 
     fn salvage_object(&mut self, b: &[u8], err: &str) {
@@ -432,10 +424,10 @@ impl Parser<'_> {
                 time: None,
             };
             match mode {
-                Mode::Record => record_element(bytes, fb, 0, self.known_utf8),
+                Mode::Record => record_element(bytes, fb, 0),
                 Mode::LakeRow => lake::row_to_record(bytes)
                     .map_err(|e| (SkipReason::InvalidRecord, e))
-                    .and_then(|rec| record_element(&rec, fb, 0, true)),
+                    .and_then(|rec| record_element(&rec, fb, 0)),
             }
         };
         match result {
@@ -468,11 +460,12 @@ fn record_element(
     bytes: &[u8],
     fb: Fallbacks<'_>,
     nesting: u8,
-    known_utf8: bool,
 ) -> Result<Event, (SkipReason, String)> {
-    if !known_utf8 && !utf8(bytes) {
+    // Checked here even when the whole document was: sonic-rs gets a `&str`, and would check
+    // bytes again itself.
+    let Some(t) = text(bytes) else {
         return Err((SkipReason::InvalidJson, "invalid UTF-8".into()));
-    }
+    };
     // serde reads structs from arrays too (positionally); a record is an object.
     if bytes.get(skip_ws(bytes, 0)) != Some(&b'{') {
         return Err(if valid_json(bytes) {
@@ -481,7 +474,7 @@ fn record_element(
             (SkipReason::InvalidJson, String::new())
         });
     }
-    let rec: RawRecord<'_> = sonic_rs::from_slice(bytes).map_err(|e| parse_error(bytes, &e))?;
+    let rec: RawRecord<'_> = sonic_rs::from_str(t).map_err(|e| parse_error(bytes, &e))?;
     resolve(rec, bytes, fb, nesting)
 }
 
@@ -504,7 +497,7 @@ fn resolve(
 ) -> Result<Event, (SkipReason, String)> {
     if rec.event_name.is_none() && nesting < 2 {
         if let Some(inner) = &rec.cloudtrail_event {
-            return record_element(inner.as_str().as_bytes(), fb, nesting + 1, true);
+            return record_element(inner.as_str().as_bytes(), fb, nesting + 1);
         }
         if let Some(detail) = &rec.detail {
             if let Some(kind) = &rec.detail_type
@@ -526,7 +519,7 @@ fn resolve(
                 ));
             }
             let inner: RawRecord<'_> =
-                sonic_rs::from_slice(raw).map_err(|e| parse_error(raw, &e))?;
+                sonic_rs::from_str(detail.as_raw_str()).map_err(|e| parse_error(raw, &e))?;
             return normalise(inner, raw, env);
         }
     }

@@ -33,17 +33,19 @@ use std::fmt;
 #[derive(Debug)]
 pub struct Fallback;
 
-/// Reads `doc` (valid UTF-8, trimmed, starting with `{` or `[`) into `out`, or returns
+/// Reads `text` (trimmed, starting with `{` or `[`) into `out`, or returns
 /// [`Fallback`] having possibly added to `out` (the caller truncates).
-pub fn parse(doc: &[u8], ctx: &FileContext, out: &mut ParseOutcome) -> Result<(), Fallback> {
+pub fn parse(text: &str, ctx: &FileContext, out: &mut ParseOutcome) -> Result<(), Fallback> {
+    let doc = text.as_bytes();
     let mut state = State {
         doc,
+        text,
         base: doc.as_ptr() as usize,
         ctx,
         out,
         pending: None,
     };
-    let mut de = sonic_rs::Deserializer::from_slice(doc);
+    let mut de = sonic_rs::Deserializer::from_str(text);
     let done = match doc.first() {
         Some(b'[') => RecordsSeed(&mut state).deserialize(&mut de),
         Some(b'{') => TopSeed(&mut state).deserialize(&mut de),
@@ -55,6 +57,8 @@ pub fn parse(doc: &[u8], ctx: &FileContext, out: &mut ParseOutcome) -> Result<()
 
 struct State<'d, 'c, 'o> {
     doc: &'d [u8],
+    /// The same, as text (sonic-rs handed bytes checks their UTF-8 again).
+    text: &'d str,
     base: usize,
     ctx: &'c FileContext,
     out: &'o mut ParseOutcome,
@@ -95,10 +99,11 @@ fn end_before(doc: &[u8], next: usize) -> Option<usize> {
     (before.get(close) == Some(&b'}')).then_some(close + 1)
 }
 
-/// The end of the value that starts at `start`, by skipping it (validated) once more.
-fn value_end(doc: &[u8], start: usize) -> Option<usize> {
-    let rest = doc.get(start..)?;
-    let mut de = sonic_rs::Deserializer::from_slice(rest);
+/// The end of the value that starts at `start`, by skipping it (validated) once more. Given
+/// text, not bytes: sonic-rs would check the UTF-8 of the whole rest of the document each time.
+fn value_end(text: &str, start: usize) -> Option<usize> {
+    let rest = text.get(start..)?;
+    let mut de = sonic_rs::Deserializer::from_str(rest);
     let v = sonic_rs::LazyValue::deserialize(&mut de).ok()?;
     let raw = v.as_raw_str();
     // The value is lent from `rest`, starting at `start` (which holds no whitespace).
@@ -148,7 +153,7 @@ impl State<'_, '_, '_> {
         let Some(start) = self.pending.as_ref().map(|p| p.start) else {
             return Ok(());
         };
-        let end = value_end(self.doc, start).ok_or(Fallback)?;
+        let end = value_end(self.text, start).ok_or(Fallback)?;
         self.finish(end)
     }
 
@@ -169,7 +174,7 @@ impl State<'_, '_, '_> {
         // without an id (to derive one); every other record is measured once the next begins.
         let exact = envelope || no_id;
         let result = if exact {
-            let end = value_end(self.doc, start).ok_or(Fallback)?;
+            let end = value_end(self.text, start).ok_or(Fallback)?;
             let raw = self.doc.get(start..end).ok_or(Fallback)?;
             if raw.len() > self.ctx.max_record_bytes {
                 Err((
@@ -297,7 +302,7 @@ mod tests {
             ..FileContext::new(&Limits::default())
         };
         let mut out = ParseOutcome::default();
-        parse(doc.as_bytes(), &ctx, &mut out).map(|()| out)
+        parse(doc, &ctx, &mut out).map(|()| out)
     }
 
     fn rec(id: &str) -> String {
