@@ -303,19 +303,7 @@ impl<'a> Analysis<'a> {
             let mut can_become = Vec::new();
             let mut best_link: Option<(u32, String, String)> = None;
             for e in self.graph.edges_from(p) {
-                let targets: Vec<(usize, bool)> = match e.to {
-                    Node::Principal(q) => vec![(q, e.needs_existing_resource)],
-                    Node::Service(s) => self
-                        .graph
-                        .service_roles(s)
-                        .filter_map(|se| match se.to {
-                            Node::Principal(r) => Some((r, true)),
-                            _ => None,
-                        })
-                        .collect(),
-                    Node::Admin => Vec::new(),
-                };
-                for (q, indirect) in targets {
+                for (q, indirect) in self.graph.edge_targets(e) {
                     can_become.push(RawLink {
                         end: q,
                         method: e.method,

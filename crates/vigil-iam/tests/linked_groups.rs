@@ -6,28 +6,15 @@
 use std::path::PathBuf;
 use vigil_iam::analysis::{Analysis, Options};
 use vigil_iam::authz::Account;
-use vigil_iam::escalation::Node;
 use vigil_iam::report::{Link, Report};
 
-/// The old expansion: every edge's target (through a service, each role it can run as), one
-/// entry per ARN, the least conditional kept (the first such edge on ties), sorted by ARN.
+/// The old expansion: every edge's targets (the graph's own reading of an edge; what is under
+/// test is the grouping and interning after it), one entry per ARN, the least conditional kept (the first such edge on ties), sorted by ARN.
 fn old_lists(a: &Analysis<'_>, p: usize) -> (Vec<Link>, Vec<Link>) {
     let arn = |i: usize| a.engine.account.principals[i].arn.clone();
     let mut out = Vec::new();
     for e in a.graph.edges_from(p) {
-        let targets: Vec<(usize, bool)> = match e.to {
-            Node::Principal(q) => vec![(q, e.needs_existing_resource)],
-            Node::Service(s) => a
-                .graph
-                .service_roles(s)
-                .filter_map(|se| match se.to {
-                    Node::Principal(r) => Some((r, true)),
-                    _ => None,
-                })
-                .collect(),
-            Node::Admin => Vec::new(),
-        };
-        for (q, indirect) in targets {
+        for (q, indirect) in a.graph.edge_targets(e) {
             out.push(Link {
                 arn: arn(q),
                 method: e.method.to_string(),

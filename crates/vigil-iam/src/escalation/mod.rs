@@ -919,4 +919,22 @@ impl EscalationGraph {
             .flatten()
             .filter_map(|&i| self.edges.get(i))
     }
+
+    /// The principals an edge lets its source become, each with whether it goes through
+    /// something else first (an existing resource, or a service running as the role): a
+    /// principal edge leads to its target, a service edge to each role the service can run as,
+    /// an admin edge to no one in particular.
+    pub fn edge_targets(&self, e: &Edge) -> Vec<(usize, bool)> {
+        match e.to {
+            Node::Principal(q) => vec![(q, e.needs_existing_resource)],
+            Node::Service(s) => self
+                .service_roles(s)
+                .filter_map(|se| match se.to {
+                    Node::Principal(r) => Some((r, true)),
+                    _ => None,
+                })
+                .collect(),
+            Node::Admin => Vec::new(),
+        }
+    }
 }
