@@ -2,18 +2,25 @@
 //! bare array, a single record, CloudTrail Lake results, EventBridge events and
 //! `lookup-events` output.
 //!
-//! Documents are parsed whole first (the fast path). A document that does not parse is cut
-//! into elements by [`crate::split`] and each element is parsed alone, so one bad record costs
-//! one record.
+//! Documents are read whole first by the fast path ([`crate::one_pass`]; JSON lines line by line
+//! with [`crate::fast_record`]), which bails on anything unusual. The general path parses with
+//! sonic-rs; a document that does not parse is cut into elements by [`crate::split`] and each
+//! element is parsed alone, so one bad record costs one record.
+//!
+//! sonic-rs recurses once per nesting level of what it skips, so every sonic-rs call on input
+//! runs through [`guarded`], on a stack sized for that input's nesting (see [`crate::depth`]).
+//! The fast path's cursor does not recurse and needs no guard.
 
 use crate::container::{Container, TopDoc};
 use crate::depth;
+use crate::fast_record;
 use crate::lake;
 use crate::limits::FileContext;
 use crate::normalize::{Fallbacks, normalise};
 use crate::one_pass;
 use crate::raw::RawRecord;
 use crate::reason::{Location, Skip, SkipReason};
+use crate::scan;
 use crate::split::{find_top_level_key, lines, scan_value, skip_ws};
 use serde::de::IgnoredAny;
 use vigil_model::Event;
@@ -51,34 +58,23 @@ pub fn parse_cloudtrail(bytes: &[u8], ctx: &FileContext) -> ParseOutcome {
 }
 
 fn parse_document(bytes: &[u8], ctx: &FileContext, one_pass: bool) -> ParseOutcome {
-    let parsed = depth::with_stack_for(bytes, || {
-        let mut p = Parser {
-            ctx,
-            out: ParseOutcome::default(),
-            one_pass,
-            line_offset: 0,
-        };
-        p.document(bytes);
-        p.out
-    });
-    parsed.unwrap_or_else(|| too_deep_to_parse(ctx))
+    let mut p = Parser {
+        ctx,
+        out: ParseOutcome::default(),
+        one_pass,
+        line_offset: 0,
+    };
+    p.document(bytes);
+    p.out
 }
 
-/// What a document nested too deeply for any thread's stack becomes: one skip.
-fn too_deep_to_parse(ctx: &FileContext) -> ParseOutcome {
-    let loc = Location {
-        path: ctx.path.clone(),
-        record: None,
-        line: None,
-    };
-    ParseOutcome {
-        skips: vec![Skip::new(
-            SkipReason::InvalidJson,
-            loc,
-            "nested too deeply to parse safely",
-        )],
-        ..ParseOutcome::default()
-    }
+/// Why input nested too deeply for any thread's stack is skipped.
+const TOO_DEEP: &str = "nested too deeply to parse safely";
+
+/// Runs a sonic-rs `parse` of `input` on a stack that holds `input`'s nesting; `None` when no
+/// thread with that much stack could be had.
+fn guarded<R: Send>(input: &[u8], parse: impl FnOnce() -> R + Send) -> Option<R> {
+    depth::with_stack_for(input, parse)
 }
 
 /// [`parse_cloudtrail`] without the one-pass fast path: what the fast path is tested against.
@@ -109,23 +105,19 @@ pub(crate) fn parse_lines_into(
     ctx: &FileContext,
     out: &mut ParseOutcome,
 ) {
-    let taken = std::mem::take(out);
-    let parsed = depth::with_stack_for(block, || {
-        let mut p = Parser {
-            ctx,
-            out: taken,
-            one_pass: true,
-            line_offset,
-        };
-        let block = if line_offset == 0 {
-            strip_bom(block)
-        } else {
-            block
-        };
-        p.json_lines(block);
-        p.out
-    });
-    *out = parsed.unwrap_or_else(|| too_deep_to_parse(ctx));
+    let mut p = Parser {
+        ctx,
+        out: std::mem::take(out),
+        one_pass: true,
+        line_offset,
+    };
+    let block = if line_offset == 0 {
+        strip_bom(block)
+    } else {
+        block
+    };
+    p.json_lines(block);
+    *out = p.out;
 }
 
 fn strip_bom(b: &[u8]) -> &[u8] {
@@ -144,7 +136,11 @@ fn text(b: &[u8]) -> Option<&str> {
 }
 
 fn valid_json(b: &[u8]) -> bool {
-    text(b).is_some_and(|t| sonic_rs::from_str::<IgnoredAny>(t).is_ok())
+    // The cursor accepts only valid JSON; what it does not accept, sonic-rs decides.
+    text(b).is_some_and(|t| {
+        scan::validate(t).is_ok()
+            || guarded(b, || sonic_rs::from_str::<IgnoredAny>(t).is_ok()).unwrap_or(false)
+    })
 }
 
 /// A file of several lines whose first or second non-empty line is a JSON value on its own.
@@ -221,14 +217,15 @@ impl Parser<'_> {
         if self.one_pass(t) {
             return;
         }
-        match sonic_rs::from_str::<Vec<sonic_rs::LazyValue<'_>>>(t) {
-            Ok(elems) => {
+        match guarded(b, || sonic_rs::from_str::<Vec<sonic_rs::LazyValue<'_>>>(t)) {
+            Some(Ok(elems)) => {
                 self.out.events.reserve(elems.len());
                 for (i, e) in elems.iter().enumerate() {
                     self.element(e.as_raw_str().as_bytes(), Mode::Record, Some(i), None);
                 }
             }
-            Err(_) => self.salvage_array(b, 0, Mode::Record),
+            // Too deep to parse whole: element by element, each guarded alone.
+            Some(Err(_)) | None => self.salvage_array(b, 0, Mode::Record),
         }
     }
 
@@ -259,9 +256,10 @@ impl Parser<'_> {
         if self.one_pass(t) {
             return;
         }
-        let doc = match sonic_rs::from_str::<TopDoc<'_>>(t) {
-            Ok(doc) => doc,
-            Err(e) => return self.salvage_object(b, &e.to_string()),
+        let doc = match guarded(b, || sonic_rs::from_str::<TopDoc<'_>>(t)) {
+            Some(Ok(doc)) => doc,
+            Some(Err(e)) => return self.salvage_object(b, &e.to_string()),
+            None => return self.salvage_object(b, TOO_DEEP),
         };
         let containers = [
             (doc.records, Mode::Record),
@@ -424,10 +422,10 @@ impl Parser<'_> {
                 time: None,
             };
             match mode {
-                Mode::Record => record_element(bytes, fb, 0),
+                Mode::Record => record_element(bytes, fb, 0, self.one_pass),
                 Mode::LakeRow => lake::row_to_record(bytes)
                     .map_err(|e| (SkipReason::InvalidRecord, e))
-                    .and_then(|rec| record_element(&rec, fb, 0)),
+                    .and_then(|rec| record_element(&rec, fb, 0, self.one_pass)),
             }
         };
         match result {
@@ -455,11 +453,13 @@ fn parse_error(bytes: &[u8], e: &sonic_rs::Error) -> (SkipReason, String) {
     (reason, e.to_string())
 }
 
-/// One record, EventBridge event or `lookup-events` element → one event.
+/// One record, EventBridge event or `lookup-events` element → one event; read by the fast
+/// reader first when `fast`.
 fn record_element(
     bytes: &[u8],
     fb: Fallbacks<'_>,
     nesting: u8,
+    fast: bool,
 ) -> Result<Event, (SkipReason, String)> {
     // Checked here even when the whole document was: sonic-rs gets a `&str`, and would check
     // bytes again itself.
@@ -474,17 +474,24 @@ fn record_element(
             (SkipReason::InvalidJson, String::new())
         });
     }
-    let rec: RawRecord<'_> = sonic_rs::from_str(t).map_err(|e| parse_error(bytes, &e))?;
-    resolve(rec, bytes, fb, nesting)
+    if fast && let Ok(rec) = fast_record::whole_record(t) {
+        return resolve(rec, bytes, fb, nesting, fast);
+    }
+    guarded(bytes, || {
+        let rec: RawRecord<'_> = sonic_rs::from_str(t).map_err(|e| parse_error(bytes, &e))?;
+        resolve(rec, bytes, fb, nesting, fast)
+    })
+    .unwrap_or_else(|| Err((SkipReason::InvalidJson, TOO_DEEP.into())))
 }
 
-/// A record read from the exact `bytes` of an array element, which may be an envelope.
+/// A record the fast path read from the exact `bytes` of an array element, which may be an
+/// envelope.
 pub(crate) fn envelope_element(
     rec: RawRecord<'_>,
     bytes: &[u8],
     fb: Fallbacks<'_>,
 ) -> Result<Event, (SkipReason, String)> {
-    resolve(rec, bytes, fb, 0)
+    resolve(rec, bytes, fb, 0, true)
 }
 
 /// A record, or the record an envelope (`lookup-events`' `CloudTrailEvent`, EventBridge's
@@ -494,10 +501,11 @@ fn resolve(
     bytes: &[u8],
     fb: Fallbacks<'_>,
     nesting: u8,
+    fast: bool,
 ) -> Result<Event, (SkipReason, String)> {
     if rec.event_name.is_none() && nesting < 2 {
         if let Some(inner) = &rec.cloudtrail_event {
-            return record_element(inner.as_str().as_bytes(), fb, nesting + 1);
+            return record_element(inner.as_str().as_bytes(), fb, nesting + 1, fast);
         }
         if let Some(detail) = &rec.detail {
             if let Some(kind) = &rec.detail_type
@@ -511,16 +519,22 @@ fn resolve(
                 region: rec.region.as_ref().map(|r| r.as_str()).or(fb.region),
                 time: rec.time.as_ref().map(|t| t.as_str()),
             };
-            let raw = detail.as_raw_str().as_bytes();
+            let raw = detail.as_str().as_bytes();
             if raw.first() != Some(&b'{') {
                 return Err((
                     SkipReason::InvalidRecord,
                     "`detail` is not an object".into(),
                 ));
             }
-            let inner: RawRecord<'_> =
-                sonic_rs::from_str(detail.as_raw_str()).map_err(|e| parse_error(raw, &e))?;
-            return normalise(inner, raw, env);
+            if fast && let Ok(inner) = fast_record::whole_record(detail.as_str()) {
+                return normalise(inner, raw, env);
+            }
+            return guarded(raw, || {
+                let inner: RawRecord<'_> =
+                    sonic_rs::from_str(detail.as_str()).map_err(|e| parse_error(raw, &e))?;
+                normalise(inner, raw, env)
+            })
+            .unwrap_or_else(|| Err((SkipReason::InvalidJson, TOO_DEEP.into())));
         }
     }
     normalise(rec, bytes, fb)

@@ -5,9 +5,10 @@
 //! hundred thousand levels deep overflows the stack and aborts the process: no error, no skip,
 //! nothing kept. Two guards:
 //!
-//! - [`with_stack_for`] runs a parse on a thread whose stack can hold as many levels as the
-//!   input has `[` and `{` bytes (a bound on its depth that costs one SIMD count). Inputs with
-//!   few brackets run where they are.
+//! - [`with_stack_for`] runs a sonic-rs parse on a thread whose stack can hold as many levels as
+//!   the input has `[` and `{` bytes (a bound on its depth that costs one SIMD count). Inputs
+//!   with few brackets run where they are. The fast path's cursor (`crate::scan`) does not
+//!   recurse, so only the general path pays for the count.
 //! - [`too_deep`] tells whether a value that is kept (and so parsed again by rules and by the
 //!   store's reader, serde_json, which stops at 128 levels) nests deeper than
 //!   [`MAX_KEPT_DEPTH`]; normalisation skips such records. Real CloudTrail nests a dozen levels.

@@ -20,6 +20,7 @@ mod container;
 mod depth;
 mod discover;
 mod falco;
+mod fast_record;
 mod host;
 mod host_format;
 mod lake;
@@ -31,6 +32,9 @@ mod read;
 mod reason;
 mod report;
 mod s3path;
+mod scan;
+#[cfg(test)]
+mod scan_props;
 pub mod split;
 mod text;
 mod timefmt;

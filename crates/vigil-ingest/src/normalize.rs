@@ -2,11 +2,10 @@
 
 use crate::actor::actor;
 use crate::depth;
-use crate::raw::RawRecord;
+use crate::raw::{Kept, RawRecord};
 use crate::reason::SkipReason;
 use crate::text::Text;
 use crate::timefmt::parse_time;
-use sonic_rs::LazyValue;
 use vigil_model::{CloudEvent, Event, EventBody, EventSource, RawJson, ResourceRef};
 
 /// Values to use when a record lacks its own: an EventBridge envelope's, then the S3 path's.
@@ -25,15 +24,16 @@ fn nonempty<'t>(t: &'t Option<Text<'_>>) -> Option<&'t str> {
     t.as_ref().map(Text::as_str).filter(|v| !v.is_empty())
 }
 
-fn blob(v: Option<LazyValue<'_>>) -> Option<RawJson> {
+fn blob(v: Option<Kept<'_>>) -> Option<RawJson> {
     let v = v?;
-    (v.as_raw_str() != "null").then(|| RawJson::from_sonic(&v))
+    // Both readers validated the text (see `Kept`).
+    (v.as_str() != "null").then(|| RawJson::from_validated(v.as_str()))
 }
 
 /// A kept value nested deeper than rules and the store's reader go: the record is skipped.
-fn check_depth(v: &Option<LazyValue<'_>>, field: &'static str) -> Result<(), (SkipReason, String)> {
+fn check_depth(v: &Option<Kept<'_>>, field: &'static str) -> Result<(), (SkipReason, String)> {
     match v {
-        Some(v) if depth::too_deep(v.as_raw_str().as_bytes()) => Err((
+        Some(v) if depth::too_deep(v.as_str().as_bytes()) => Err((
             SkipReason::InvalidField(field),
             format!("nested deeper than {} levels", depth::MAX_KEPT_DEPTH),
         )),

@@ -1,291 +1,129 @@
 //! The fast path for the common document shapes, `{"Records": [...]}` (and `{"Events": [...]}`)
 //! and bare arrays: every record is read in the same single pass as the document, straight into
-//! [`RawRecord`], and normalised on the spot.
+//! [`RawRecord`] by [`crate::fast_record`], and normalised on the spot. The cursor knows where
+//! each record starts and ends, so the size limit and the derived id of a record without an
+//! `eventID` need no second look at it.
 //!
-//! The general path in [`crate::cloudtrail`] first cuts the array into elements and then parses
-//! each element: every byte was validated twice, which was a quarter of parse time. What the
-//! general path gets from cutting, each record's exact bytes, is needed for two things only:
-//! the size limit and the derived id of a record without `eventID`. Here a record is placed
-//! from where its first key lies (the deserializer lends keys from the input): it starts at the
-//! `{` before that key and ends at the `}` before the next record's `{`, which is exact because
-//! only a comma and whitespace separate array elements. The size check of a record therefore
-//! completes when the next record begins (the last one is measured by skipping it once more),
-//! and a record without an `eventID` is measured at once.
-//!
-//! Anything unusual (a document that does not parse, a record that cannot be placed, CloudTrail
-//! Lake rows, an element that is not an object, two container keys) ends the fast path with
-//! [`Fallback`]; the caller then discards what it produced and takes the general path, which
-//! salvages and reports exactly. So the fast path only ever handles input the general path
-//! would have handled without a skip other than those made here, and it makes them the same
-//! way: the equivalence is tested over the bad-input corpus and generated documents.
+//! Anything unusual (a document or record the cursor does not accept, CloudTrail Lake rows, an
+//! element that is not an object, two container keys) ends the fast path with [`Fallback`]; the
+//! caller then discards what it produced and takes the general path in [`crate::cloudtrail`],
+//! which parses with sonic-rs, salvages and reports exactly. So the fast path only ever handles
+//! input the general path would have handled without a skip other than those made here, and it
+//! makes them the same way: the equivalence is tested over the bad-input corpus and generated
+//! documents.
 
 use crate::cloudtrail::{ParseOutcome, envelope_element};
+use crate::fast_record;
 use crate::limits::FileContext;
-use crate::normalize::{Fallbacks, normalise};
-use crate::raw::RawRecord;
+use crate::normalize::Fallbacks;
 use crate::reason::{Location, Skip, SkipReason};
-use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use std::borrow::Cow;
-use std::fmt;
+use crate::scan::{Bail, Cursor};
 
 /// The fast path does not apply; take the general one.
 #[derive(Debug)]
 pub struct Fallback;
 
+impl From<Bail> for Fallback {
+    fn from(_: Bail) -> Self {
+        Fallback
+    }
+}
+
 /// Reads `text` (trimmed, starting with `{` or `[`) into `out`, or returns
 /// [`Fallback`] having possibly added to `out` (the caller truncates).
 pub fn parse(text: &str, ctx: &FileContext, out: &mut ParseOutcome) -> Result<(), Fallback> {
-    let doc = text.as_bytes();
-    let mut state = State {
-        doc,
-        text,
-        base: doc.as_ptr() as usize,
-        ctx,
-        out,
-        pending: None,
+    let mut c = Cursor::new(text);
+    let fb = Fallbacks {
+        account: ctx.account.as_deref(),
+        region: ctx.region.as_deref(),
+        time: None,
     };
-    let mut de = sonic_rs::Deserializer::from_str(text);
-    let done = match doc.first() {
-        Some(b'[') => RecordsSeed(&mut state).deserialize(&mut de),
-        Some(b'{') => TopSeed(&mut state).deserialize(&mut de),
+    let mut state = State { ctx, out, fb };
+    match c.peek() {
+        Some(b'[') => state.records(&mut c)?,
+        Some(b'{') => state.top(&mut c)?,
         _ => return Err(Fallback),
-    };
-    done.and_then(|()| de.end()).map_err(|_| Fallback)?;
-    state.finish_last()
+    }
+    if c.at_end() { Ok(()) } else { Err(Fallback) }
 }
 
-struct State<'d, 'c, 'o> {
-    doc: &'d [u8],
-    /// The same, as text (sonic-rs handed bytes checks their UTF-8 again).
-    text: &'d str,
-    base: usize,
+struct State<'c, 'o> {
     ctx: &'c FileContext,
     out: &'o mut ParseOutcome,
-    /// The last record handled, whose size is known once the next one starts.
-    pending: Option<Pending>,
+    fb: Fallbacks<'c>,
 }
 
-struct Pending {
-    start: usize,
-    index: usize,
-    /// Whether it became an event (else it became a skip).
-    produced: bool,
-}
-
-/// Where the `{` of a record whose first key's text is at `key_at` lies.
-fn object_start(doc: &[u8], key_at: usize) -> Option<usize> {
-    let quote = key_at.checked_sub(1)?;
-    if doc.get(quote) != Some(&b'"') {
-        return None;
-    }
-    let before = doc.get(..quote)?;
-    let brace = before.iter().rposition(|c| !c.is_ascii_whitespace())?;
-    (before.get(brace) == Some(&b'{')).then_some(brace)
-}
-
-/// The end (exclusive) of the element before the one whose `{` is at `next`: just after the
-/// `}` that precedes the separating comma.
-fn end_before(doc: &[u8], next: usize) -> Option<usize> {
-    let before = doc.get(..next)?;
-    let comma = before.iter().rposition(|c| !c.is_ascii_whitespace())?;
-    if before.get(comma) != Some(&b',') {
-        return None;
-    }
-    let close = before
-        .get(..comma)?
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())?;
-    (before.get(close) == Some(&b'}')).then_some(close + 1)
-}
-
-/// The end of the value that starts at `start`, by skipping it (validated) once more. Given
-/// text, not bytes: sonic-rs would check the UTF-8 of the whole rest of the document each time.
-fn value_end(text: &str, start: usize) -> Option<usize> {
-    let rest = text.get(start..)?;
-    let mut de = sonic_rs::Deserializer::from_str(rest);
-    let v = sonic_rs::LazyValue::deserialize(&mut de).ok()?;
-    let raw = v.as_raw_str();
-    // The value is lent from `rest`, starting at `start` (which holds no whitespace).
-    std::ptr::eq(raw.as_ptr(), rest.as_ptr()).then(|| start + raw.len())
-}
-
-impl State<'_, '_, '_> {
-    fn fallbacks(&self) -> Fallbacks<'_> {
-        Fallbacks {
-            account: self.ctx.account.as_deref(),
-            region: self.ctx.region.as_deref(),
-            time: None,
+impl State<'_, '_> {
+    /// The top-level object: its one container key's array is read record by record.
+    fn top(&mut self, c: &mut Cursor<'_>) -> Result<(), Fallback> {
+        c.eat(b'{')?;
+        if c.empty(b'}') {
+            return Err(Fallback);
         }
-    }
-
-    fn location(&self, index: usize) -> Location {
-        Location {
-            path: self.ctx.path.clone(),
-            record: Some(index),
-            line: None,
+        let mut seen = false;
+        loop {
+            match c.key()? {
+                "Records" | "Events" if !seen => {
+                    seen = true;
+                    self.records(c)?;
+                }
+                "Records" | "Events" | "QueryResultRows" => return Err(Fallback),
+                _ => {
+                    c.skip_value()?;
+                }
+            }
+            if !c.more(b'}')? {
+                break;
+            }
         }
+        // Without a container: a single record, or nothing of ours.
+        if seen { Ok(()) } else { Err(Fallback) }
     }
 
-    /// Completes the pending record now that it is known to end at `end`.
-    fn finish(&mut self, end: usize) -> Result<(), Fallback> {
-        let Some(p) = self.pending.take() else {
+    /// An array of records.
+    fn records(&mut self, c: &mut Cursor<'_>) -> Result<(), Fallback> {
+        c.eat(b'[')?;
+        // Room for the records a document of this size could hold (they are rarely under 512
+        // bytes), so the events are not moved while the vector grows; reserved memory costs
+        // nothing until it is used.
+        self.out.events.reserve(c.text().len() / 512);
+        if c.empty(b']') {
             return Ok(());
-        };
-        let len = end.checked_sub(p.start).ok_or(Fallback)?;
-        if len > self.ctx.max_record_bytes {
-            let undone = if p.produced {
-                self.out.events.pop().map(drop)
-            } else {
-                self.out.skips.pop().map(drop)
-            };
-            undone.ok_or(Fallback)?;
-            let detail = format!("{len} bytes, limit {}", self.ctx.max_record_bytes);
-            let loc = self.location(p.index);
-            self.out
-                .skips
-                .push(Skip::new(SkipReason::RecordTooLarge, loc, detail));
         }
-        Ok(())
-    }
-
-    fn finish_last(&mut self) -> Result<(), Fallback> {
-        let Some(start) = self.pending.as_ref().map(|p| p.start) else {
-            return Ok(());
-        };
-        let end = value_end(self.text, start).ok_or(Fallback)?;
-        self.finish(end)
-    }
-
-    /// One record, read; `index` is its place in the array.
-    fn record(&mut self, rec: RawRecord<'_>, index: usize) -> Result<(), Fallback> {
-        let key_at = rec.first_key_at.ok_or(Fallback)?;
-        let key = key_at.checked_sub(self.base).ok_or(Fallback)?;
-        let start = object_start(self.doc, key).ok_or(Fallback)?;
-        if self.pending.is_some() {
-            let end = end_before(self.doc, start).ok_or(Fallback)?;
-            self.finish(end)?;
-        }
-        self.out.records += 1;
-        let envelope =
-            rec.event_name.is_none() && (rec.cloudtrail_event.is_some() || rec.detail.is_some());
-        let no_id = rec.event_id.as_ref().is_none_or(|t| t.as_str().is_empty());
-        // Envelopes need their exact bytes now (to read what they wrap), and so does a record
-        // without an id (to derive one); every other record is measured once the next begins.
-        let exact = envelope || no_id;
-        let result = if exact {
-            let end = value_end(self.text, start).ok_or(Fallback)?;
-            let raw = self.doc.get(start..end).ok_or(Fallback)?;
-            if raw.len() > self.ctx.max_record_bytes {
+        let mut index = 0usize;
+        loop {
+            c.ws();
+            if c.peek() != Some(b'{') {
+                return Err(Fallback);
+            }
+            let start = c.pos();
+            let rec = fast_record::record(c)?;
+            let raw = c.since(start)?.as_bytes();
+            self.out.records += 1;
+            let result = if raw.len() > self.ctx.max_record_bytes {
                 Err((
                     SkipReason::RecordTooLarge,
                     format!("{} bytes, limit {}", raw.len(), self.ctx.max_record_bytes),
                 ))
-            } else if envelope {
-                envelope_element(rec, raw, self.fallbacks())
             } else {
-                normalise(rec, raw, self.fallbacks())
-            }
-        } else {
-            normalise(rec, &[], self.fallbacks())
-        };
-        let produced = match result {
-            Ok(ev) => {
-                self.out.events.push(ev);
-                true
-            }
-            Err((reason, detail)) => {
-                let loc = self.location(index);
-                self.out.skips.push(Skip::new(reason, loc, detail));
-                false
-            }
-        };
-        if !exact {
-            self.pending = Some(Pending {
-                start,
-                index,
-                produced,
-            });
-        }
-        Ok(())
-    }
-}
-
-/// The top-level object: its one container key's array is read record by record.
-struct TopSeed<'s, 'd, 'c, 'o>(&'s mut State<'d, 'c, 'o>);
-
-impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TopSeed<'_, '_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a CloudTrail document")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
-                "Records" | "Events" if !seen => {
-                    seen = true;
-                    map.next_value_seed(RecordsSeed(&mut *self.0))?;
-                }
-                "Records" | "Events" | "QueryResultRows" => {
-                    return Err(de::Error::custom("general path"));
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
+                envelope_element(rec, raw, self.fb)
+            };
+            match result {
+                Ok(ev) => self.out.events.push(ev),
+                Err((reason, detail)) => {
+                    let loc = Location {
+                        path: self.ctx.path.clone(),
+                        record: Some(index),
+                        line: None,
+                    };
+                    self.out.skips.push(Skip::new(reason, loc, detail));
                 }
             }
-        }
-        if seen {
-            Ok(())
-        } else {
-            // A single record, or no container at all.
-            Err(de::Error::custom("general path"))
-        }
-    }
-}
-
-/// An array of records.
-struct RecordsSeed<'s, 'd, 'c, 'o>(&'s mut State<'d, 'c, 'o>);
-
-impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, '_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RecordsSeed<'_, '_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of records")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        // Room for the records a document of this size could hold (they are rarely under 512
-        // bytes), so the events (560 bytes each) are not moved while the vector grows; reserved
-        // memory costs nothing until it is used.
-        let guess = seq.size_hint().unwrap_or(self.0.doc.len() / 512);
-        self.0.out.events.reserve(guess);
-        let mut index = 0usize;
-        while let Some(rec) = seq.next_element::<RawRecord<'de>>()? {
-            self.0
-                .record(rec, index)
-                .map_err(|Fallback| de::Error::custom("general path"))?;
             index += 1;
+            if !c.more(b']')? {
+                return Ok(());
+            }
         }
-        Ok(())
     }
 }
 
@@ -359,7 +197,6 @@ mod tests {
             r#"{"QueryResultRows":[[{"eventjson":"{}"}]]}"#.to_string(),
             r.clone(),
             format!(r#"{{"Records":[{r},12]}}"#),
-            format!(r#"{{"Records":[{r},{{}}]}}"#),
             format!(r#"{{"Records":[{r}],"Events":[]}}"#),
             r#"{"Records":[{"e\u0076entVersion":"1"}]}"#.to_string(),
             format!(r#"{{"Records":[{r},{r}"#),

@@ -10,9 +10,9 @@ use sonic_rs::LazyValue;
 use std::borrow::Cow;
 use std::fmt;
 
-/// One record (or envelope). Deserialised by hand rather than derived so that it can note where
-/// its first key sits in the input, which places the record in its document without a second
-/// pass over it (see `crate::one_pass`). Duplicate keys: the last one wins, as in most readers.
+/// One record (or envelope). The general path reads it with sonic-rs through serde (by hand
+/// rather than derived: duplicate keys, the last one wins, as in most readers); the fast path
+/// reads the same struct with [`crate::fast_record`].
 #[derive(Debug, Default)]
 pub struct RawRecord<'a> {
     pub event_time: Option<Text<'a>>,
@@ -29,18 +29,34 @@ pub struct RawRecord<'a> {
     pub vpc_endpoint_id: Option<Text<'a>>,
     pub read_only: Option<Flag>,
     pub user_identity: Option<RawIdentity<'a>>,
-    pub request_parameters: Option<LazyValue<'a>>,
-    pub response_elements: Option<LazyValue<'a>>,
-    pub additional_event_data: Option<LazyValue<'a>>,
+    pub request_parameters: Option<Kept<'a>>,
+    pub response_elements: Option<Kept<'a>>,
+    pub additional_event_data: Option<Kept<'a>>,
     pub resources: Option<Vec<Lenient<RawResource<'a>>>>,
-    pub detail: Option<LazyValue<'a>>,
+    pub detail: Option<Kept<'a>>,
     pub detail_type: Option<Text<'a>>,
     pub account: Option<Text<'a>>,
     pub region: Option<Text<'a>>,
     pub time: Option<Text<'a>>,
     pub cloudtrail_event: Option<Text<'a>>,
-    /// The address of the first key's text, when the deserializer lent it from the input.
-    pub first_key_at: Option<usize>,
+}
+
+/// A JSON value kept verbatim (`requestParameters`, an envelope's `detail`): its text, as the
+/// input wrote it, validated by the parser that read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept<'a>(pub Cow<'a, str>);
+
+impl Kept<'_> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Kept<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // sonic-rs validates what it lends (it is only ever read with sonic-rs).
+        LazyValue::deserialize(d).map(|v| Kept(v.as_raw_cow()))
+    }
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for RawRecord<'a> {
@@ -60,12 +76,7 @@ impl<'de> Visitor<'de> for RecordVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut r = RawRecord::default();
-        let mut first = true;
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            if first {
-                first = false;
-                r.first_key_at = key.borrowed_at();
-            }
             match key.as_str() {
                 "eventTime" => r.event_time = map.next_value()?,
                 "eventSource" => r.event_source = map.next_value()?,
@@ -106,13 +117,6 @@ struct Key<'de>(Cow<'de, str>);
 impl Key<'_> {
     fn as_str(&self) -> &str {
         &self.0
-    }
-
-    fn borrowed_at(&self) -> Option<usize> {
-        match &self.0 {
-            Cow::Borrowed(k) => Some(k.as_ptr() as usize),
-            Cow::Owned(_) => None,
-        }
     }
 }
 
@@ -194,7 +198,7 @@ pub struct RawOnBehalfOf<'a> {
     pub identity_store_arn: Option<Text<'a>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct RawResource<'a> {
     #[serde(rename = "ARN", alias = "arn", borrow, default)]
     pub arn: Option<Text<'a>>,

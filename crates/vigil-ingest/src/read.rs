@@ -2,7 +2,6 @@
 //! the bytes to the pure parsers.
 
 use crate::cloudtrail::{ParseOutcome, parse_cloudtrail, parse_lines_into, starts_json_lines};
-use crate::depth;
 use crate::host_format::parse_host_any;
 use crate::limits::{FileContext, Limits};
 use crate::reason::{Location, Skip, SkipReason};
@@ -197,10 +196,7 @@ fn read_cloudtrail_blocks(path: &Path, limits: &Limits, block: usize) -> FileOut
     let Ok(eof) = fill(&mut file, &mut buf, block) else {
         return whole();
     };
-    if eof
-        || buf.starts_with(&GZIP_MAGIC)
-        || !depth::with_stack_for(&buf, || starts_json_lines(&buf, &ctx)).unwrap_or(false)
-    {
+    if eof || buf.starts_with(&GZIP_MAGIC) || !starts_json_lines(&buf, &ctx) {
         return whole();
     }
     let mut out = FileOutcome {

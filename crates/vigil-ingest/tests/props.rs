@@ -124,7 +124,7 @@ fn json_array() -> impl Strategy<Value = serde_json::Value> {
 /// One array element for the fast-path differential: the shapes real and damaged trails hold.
 fn element() -> impl Strategy<Value = String> {
     let pad = "[a-z<>&\"\\\\é ]{0,300}".prop_map(|p| serde_json::to_string(&p).unwrap());
-    (0usize..10, 0usize..60, pad).prop_map(|(kind, n, pad)| {
+    (0usize..18, 0usize..60, pad).prop_map(|(kind, n, pad)| {
         let body = format!(
             r#""eventTime":"2024-05-01T12:00:{n:02}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"eu-west-1","requestParameters":{{"bucketName":"b{n}","note":{pad}}},"recipientAccountId":"111122223333""#
         );
@@ -146,7 +146,39 @@ fn element() -> impl Strategy<Value = String> {
             6 => format!(r#"{{"event\u0056ersion":"1.09",{body},"eventID":"x{n}"}}"#),
             7 => format!(r#"{{"pad":{pad},{body},"eventID":"p{n}"}}"#),
             8 => format!(r#"{{"eventVersion":"1.09",{body},"eventID":"t{n}""#),
-            _ => format!("{{\n  \"eventVersion\": \"1.09\",\n  {body},\n  \"eventID\": \"w{n}\"\n}}"),
+            9 => format!("{{\n  \"eventVersion\": \"1.09\",\n  {body},\n  \"eventID\": \"w{n}\"\n}}"),
+            10 => {
+                let mfa = ["\"true\"", "true", "\"FALSE\"", "null", "\"maybe\"", "1"][n % 6];
+                let ro = ["true", "\"false\"", "null", "\"True\"", "[1]"][n % 5];
+                format!(
+                    r#"{{"userIdentity":{{"type":"AssumedRole","principalId":"AROA:s{n}","arn":"arn:aws:sts::111122223333:assumed-role/R{n}/s{n}","accountId":"111122223333","accessKeyId":"ASIA{n}","sessionContext":{{"sessionIssuer":{{"type":"Role","arn":"arn:aws:iam::111122223333:role/R{n}","userName":"R{n}"}},"attributes":{{"creationDate":"x","mfaAuthenticated":{mfa}}},"sourceIdentity":null}},"onBehalfOf":{{"userId":"u{n}","identityStoreArn":"arn:is"}},"invokedBy":null}},{body},"readOnly":{ro},"resources":[{{"ARN":"arn:a{n}","type":"T"}},"repr",null,[1],{{"arn":"arn:b","accountId":"1"}},{{}}],"eventID":"i{n}"}}"#
+                )
+            }
+            11 => {
+                let odd = [
+                    r#""userIdentity":{"type":"IAMUser","accountId":123}"#,
+                    r#""userIdentity":["IAMUser","arn"]"#,
+                    r#""userIdentity":null"#,
+                    r#""resources":{"ARN":"a"}"#,
+                    r#""resources":[{"ARN":"a","arn":"b"}]"#,
+                    r#""userIdentity":{"type":"Root","type":"IAMUser"}"#,
+                    r#""errorCode":true"#,
+                    r#""responseElements":null,"additionalEventData":[1,{"a":null}]"#,
+                ][n % 8];
+                format!(r#"{{{odd},{body},"eventID":"o{n}"}}"#)
+            }
+            12 => format!(r#"{{{body},"eventName":"Second","eventID":"d{n}","eventID":"dd{n}"}}"#),
+            13 => format!(
+                r#"{{{body},"userAgent":"aws-cli \"quoted\" \u00e9 \ud83d\ude00 \/","errorMessage":"tab\there","eventID":"u{n}"}}"#
+            ),
+            14 => {
+                let d = [3, 101, 600][n % 3];
+                let deep = format!("{}1{}", "[".repeat(d), "]".repeat(d));
+                format!(r#"{{"eventTime":"2024-05-01T12:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","requestParameters":{{"x":{deep}}},"eventID":"n{n}"}}"#)
+            }
+            15 => format!(r#"{{ "eventID" : "s{n}" , {body} , "tlsDetails" : {{ "x" : [ 1 , 2.5e-3 , -0 , true , false , null ] }} }}"#),
+            16 => format!(r#"{{{body},"eventID":"b{n}","pad":"\x"}}"#),
+            _ => format!(r#"{{{body},"eventID":"c{n}","pad":"ctl\u0001"}}"#),
         }
     })
 }
@@ -160,18 +192,22 @@ proptest! {
     #[test]
     fn one_pass_equals_general_path(
         elems in proptest::collection::vec(element(), 0..12),
-        shape in 0usize..4,
+        shape in 0usize..5,
         sep in prop_oneof![Just(","), Just(",\n  "), Just(" , ")],
+        small_limit in any::<bool>(),
     ) {
         let list = elems.join(sep);
         let doc = match shape {
             0 => format!(r#"{{"Records":[{list}]}}"#),
             1 => format!("[{list}]"),
             2 => format!("{{\"before\": {{\"x\": [1]}},\n \"Records\": [\n{list}\n],\n \"after\": 1}}"),
-            _ => format!(r#"{{"Events":[{list}],"NextToken":null}}"#),
+            3 => format!(r#"{{"Events":[{list}],"NextToken":null}}"#),
+            // JSON lines (read line by line; the fast reader first).
+            _ => elems.iter().map(|e| e.replace('\n', " ")).collect::<Vec<_>>().join("\n"),
         };
         let ctx = FileContext {
-            max_record_bytes: 420,
+            // Small enough that some records are over it, or large enough for all.
+            max_record_bytes: if small_limit { 420 } else { 4096 },
             ..FileContext::new(&Limits::default())
         };
         let fast = parse_cloudtrail(doc.as_bytes(), &ctx);

@@ -14,7 +14,7 @@ const SERDE_JSON_RAW_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// Text that is valid JSON (an object, array or scalar), kept exactly as the source wrote it.
 /// Every constructor establishes validity: [`RawJson::parse`] checks with serde_json,
-/// `from_sonic` (feature `sonic`) takes text sonic-rs has already checked.
+/// [`RawJson::from_validated`] takes text a JSON parser has just accepted.
 #[derive(Debug, Clone)]
 pub struct RawJson(Box<str>);
 
@@ -24,12 +24,13 @@ impl RawJson {
         RawValue::from_string(text.into()).map(|v| RawJson(v.into()))
     }
 
-    /// The text of a value sonic-rs has parsed. A [`sonic_rs::LazyValue`] handed out by
-    /// sonic-rs's safe API is valid JSON (it validates what it skips), so this copies without
-    /// checking again: re-validating was a tenth of CloudTrail parse time.
-    #[cfg(feature = "sonic")]
-    pub fn from_sonic(v: &sonic_rs::LazyValue<'_>) -> Self {
-        RawJson(v.as_raw_str().into())
+    /// Text the caller's own parser has just validated as one JSON value (vigil-ingest's
+    /// scanner, or a `sonic_rs::LazyValue`, which sonic-rs validates as it skips it), kept
+    /// without checking again: re-validating was a tenth of CloudTrail parse time. Only for
+    /// text a full JSON parser has accepted; anything else breaks the type's promise (nothing
+    /// unsafe follows, but [`RawJson::value`] reads it as `Null`).
+    pub fn from_validated(text: &str) -> Self {
+        RawJson(text.into())
     }
 
     /// The JSON of a value.
