@@ -141,7 +141,7 @@ pub fn contextual(c: &CloudEvent, evidence: &mut impl FnMut() -> Evidence) -> Op
                 .resources
                 .iter()
                 .find(|r| r.id.contains(":snapshot:") || r.id.contains(":cluster-snapshot:"))
-                .map(|r| r.id.clone())
+                .map(|r| r.id.to_string())
                 .unwrap_or_else(|| {
                     let kind = if c.action.contains("Cluster") {
                         "cluster-snapshot"

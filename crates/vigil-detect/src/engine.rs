@@ -556,10 +556,10 @@ fn hop_entities(chain: &Chain, c: &CloudEvent) -> Vec<EntityRef> {
         }
     }
     if let Some(k) = &c.access_key_id
-        && !out.iter().any(|e| &e.id == k)
+        && !out.iter().any(|e| e.id == k.as_str())
         && chain.origin.access_key() != Some(k)
     {
-        out.push(EntityRef::new(EntityKind::AccessKey, k));
+        out.push(EntityRef::new(EntityKind::AccessKey, k.as_str()));
     }
     out
 }
@@ -588,7 +588,7 @@ fn novelty_findings(
         let (what, value, alert_type, category, weight, sev, m) = match n.dimension {
             Dimension::Region => (
                 "region",
-                c.region.clone(),
+                c.region.to_string(),
                 "new_region",
                 Category::IdentityMisuse,
                 if n.profile == ProfileKind::Account {

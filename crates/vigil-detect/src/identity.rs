@@ -221,15 +221,18 @@ impl IdentityResolver {
                 Chain::new(
                     Origin::AccessKey {
                         key: k.to_string(),
-                        principal: Some(arn.clone()),
+                        principal: Some(arn.to_string()),
                     },
                     Vec::new(),
                 )
             }
             (Actor::IamUser { arn, .. } | Actor::Root { arn, .. }, _)
-            | (Actor::FederatedUser { arn, .. }, _) => {
-                Chain::new(Origin::Principal { arn: arn.clone() }, Vec::new())
-            }
+            | (Actor::FederatedUser { arn, .. }, _) => Chain::new(
+                Origin::Principal {
+                    arn: arn.to_string(),
+                },
+                Vec::new(),
+            ),
             (_, Some(k)) if k.starts_with("AKIA") => Chain::new(
                 Origin::AccessKey {
                     key: k.to_string(),
@@ -247,18 +250,18 @@ impl IdentityResolver {
                 k,
             ) => Chain::new(
                 Origin::Role {
-                    arn: role_arn.clone(),
+                    arn: role_arn.to_string(),
                 },
                 vec![Hop {
-                    role_arn: role_arn.clone(),
-                    session_arn: Some(session_arn.clone()),
+                    role_arn: role_arn.to_string(),
+                    session_arn: Some(session_arn.to_string()),
                     session_key: k.unwrap_or_default().to_string(),
-                    account: account.clone(),
+                    account: account.to_string(),
                 }],
             ),
             (Actor::AwsService { service }, _) => Chain::new(
                 Origin::Service {
-                    service: service.clone(),
+                    service: service.to_string(),
                 },
                 Vec::new(),
             ),

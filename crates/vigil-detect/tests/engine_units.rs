@@ -14,7 +14,7 @@ const DAY: i64 = 86_400_000;
 fn user(name: &str) -> Actor {
     Actor::IamUser {
         account: ACCT.into(),
-        arn: format!("arn:aws:iam::{ACCT}:user/{name}"),
+        arn: format!("arn:aws:iam::{ACCT}:user/{name}").into(),
         name: name.into(),
     }
 }
@@ -22,8 +22,8 @@ fn user(name: &str) -> Actor {
 fn session(account: &str, role: &str, name: &str) -> Actor {
     Actor::AssumedRole {
         account: account.into(),
-        session_arn: format!("arn:aws:sts::{account}:assumed-role/{role}/{name}"),
-        role_arn: format!("arn:aws:iam::{account}:role/{role}"),
+        session_arn: format!("arn:aws:sts::{account}:assumed-role/{role}/{name}").into(),
+        role_arn: format!("arn:aws:iam::{account}:role/{role}").into(),
         role_name: role.into(),
         session_name: name.into(),
         mfa: false,
@@ -50,11 +50,11 @@ fn call(
         body: EventBody::Cloud(CloudEvent {
             account: account.into(),
             region: region.into(),
-            service: format!("{service}.amazonaws.com"),
+            service: format!("{service}.amazonaws.com").into(),
             action: action.into(),
             event_type: "AwsApiCall".into(),
             actor,
-            access_key_id: (!key.is_empty()).then(|| key.to_string()),
+            access_key_id: (!key.is_empty()).then(|| key.to_string()).map(Into::into),
             source_ip: Some(ip.into()),
             user_agent: Some("aws-cli/2.15.0 Python/3.11".into()),
             error_code: None,

@@ -51,7 +51,7 @@ fn delete_trail(id: &str, t: i64, key: &str, user: &str) -> Event {
             event_type: "AwsApiCall".into(),
             actor: Actor::IamUser {
                 account: "111122223333".into(),
-                arn: format!("arn:aws:iam::111122223333:user/{user}"),
+                arn: format!("arn:aws:iam::111122223333:user/{user}").into(),
                 name: user.into(),
             },
             access_key_id: Some(key.into()),

@@ -44,17 +44,17 @@ impl ApiCall {
         Some(ApiCall {
             time,
             principal_arn: e.actor.principal_arn()?.to_string(),
-            event_source: e.service.clone(),
-            event_name: e.action.clone(),
+            event_source: e.service.to_string(),
+            event_name: e.action.to_string(),
             succeeded: e.succeeded(),
             event_id: id.to_string(),
             resources: e
                 .resources
                 .iter()
                 .filter(|r| r.id.starts_with("arn:"))
-                .map(|r| r.id.clone())
+                .map(|r| r.id.to_string())
                 .collect(),
-            access_key_id: e.access_key_id.clone(),
+            access_key_id: e.access_key_id.as_deref().map(str::to_string),
         })
     }
 }

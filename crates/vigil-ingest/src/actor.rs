@@ -2,14 +2,14 @@
 
 use crate::raw::RawIdentity;
 use crate::text::Text;
-use vigil_model::Actor;
+use vigil_model::{Actor, CompactString};
 
 fn s<'t>(t: &'t Option<Text<'_>>) -> Option<&'t str> {
     t.as_ref().map(Text::as_str).filter(|v| !v.is_empty())
 }
 
-fn owned(t: &Option<Text<'_>>) -> String {
-    s(t).unwrap_or_default().to_string()
+fn owned(t: &Option<Text<'_>>) -> CompactString {
+    s(t).unwrap_or_default().into()
 }
 
 /// The last `/`-separated part of an ARN's resource (`user/path/alice` → `alice`).
@@ -27,10 +27,12 @@ struct SessionArn<'a> {
 
 impl SessionArn<'_> {
     /// The ARN of the role the session is of.
-    fn role_arn(&self) -> String {
-        format!(
+    fn role_arn(&self) -> CompactString {
+        compact_str::format_compact!(
             "arn:{}:iam::{}:role/{}",
-            self.partition, self.account, self.role
+            self.partition,
+            self.account,
+            self.role
         )
     }
 }
@@ -63,14 +65,14 @@ pub fn actor(identity: Option<&RawIdentity<'_>>, account: &str) -> Actor {
     let Some(id) = identity else {
         return Actor::Unknown { raw_type: None };
     };
-    let account = s(&id.account_id).unwrap_or(account).to_string();
+    let account = s(&id.account_id).unwrap_or(account).into();
     let arn = owned(&id.arn);
     match s(&id.kind) {
         Some("Root") => Actor::Root { account, arn },
         Some("IAMUser") => {
             let name = s(&id.user_name)
-                .map(str::to_string)
-                .unwrap_or_else(|| arn_tail(&arn).to_string());
+                .map(CompactString::from)
+                .unwrap_or_else(|| arn_tail(&arn).into());
             Actor::IamUser { account, arn, name }
         }
         Some("AssumedRole") => {
@@ -79,14 +81,14 @@ pub fn actor(identity: Option<&RawIdentity<'_>>, account: &str) -> Actor {
             let parsed = split_session_arn(&arn);
             let role_arn = issuer
                 .and_then(|i| s(&i.arn))
-                .map(str::to_string)
+                .map(CompactString::from)
                 .or_else(|| parsed.as_ref().map(SessionArn::role_arn))
                 .unwrap_or_default();
             let role_name = issuer
                 .and_then(|i| s(&i.user_name))
                 .or_else(|| parsed.as_ref().map(|p| p.role))
                 .unwrap_or_default()
-                .to_string();
+                .into();
             let session_name = parsed
                 .as_ref()
                 .map(|p| p.session)
@@ -96,7 +98,7 @@ pub fn actor(identity: Option<&RawIdentity<'_>>, account: &str) -> Actor {
                         .map(|p| p.1)
                 })
                 .unwrap_or_default()
-                .to_string();
+                .into();
             let mfa = ctx
                 .and_then(|c| c.attributes.as_ref())
                 .and_then(|a| a.mfa_authenticated)
@@ -105,7 +107,7 @@ pub fn actor(identity: Option<&RawIdentity<'_>>, account: &str) -> Actor {
             let source_identity = ctx
                 .and_then(|c| s(&c.source_identity))
                 .or_else(|| id.on_behalf_of.as_ref().and_then(|o| s(&o.user_id)))
-                .map(str::to_string);
+                .map(CompactString::from);
             Actor::AssumedRole {
                 account,
                 session_arn: arn,
@@ -122,7 +124,7 @@ pub fn actor(identity: Option<&RawIdentity<'_>>, account: &str) -> Actor {
                 .as_ref()
                 .and_then(|c| c.session_issuer.as_ref())
                 .and_then(|i| s(&i.arn))
-                .map(str::to_string);
+                .map(CompactString::from);
             Actor::FederatedUser {
                 account,
                 arn,
@@ -134,12 +136,12 @@ pub fn actor(identity: Option<&RawIdentity<'_>>, account: &str) -> Actor {
             let provider = s(&id.identity_provider)
                 .or_else(|| behalf.and_then(|o| s(&o.identity_store_arn)))
                 .unwrap_or(kind)
-                .to_string();
+                .into();
             let user = s(&id.user_name)
                 .or_else(|| behalf.and_then(|o| s(&o.user_id)))
                 .or_else(|| s(&id.principal_id))
                 .unwrap_or_default()
-                .to_string();
+                .into();
             Actor::FederatedIdentity { provider, user }
         }
         Some("AWSService") => Actor::AwsService {
@@ -147,10 +149,10 @@ pub fn actor(identity: Option<&RawIdentity<'_>>, account: &str) -> Actor {
         },
         Some("AWSAccount") => Actor::AwsAccount {
             account,
-            principal_id: s(&id.principal_id).map(str::to_string),
+            principal_id: s(&id.principal_id).map(CompactString::from),
         },
         other => Actor::Unknown {
-            raw_type: other.map(str::to_string),
+            raw_type: other.map(CompactString::from),
         },
     }
 }

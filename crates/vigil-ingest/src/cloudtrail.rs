@@ -474,12 +474,15 @@ fn record_element(
             (SkipReason::InvalidJson, String::new())
         });
     }
-    if fast && let Ok(rec) = fast_record::whole_record(t) {
-        return resolve(rec, bytes, fb, nesting, fast);
+    if fast {
+        let mut rec = RawRecord::default();
+        if fast_record::whole_record(t, &mut rec).is_ok() {
+            return resolve(&mut rec, bytes, fb, nesting, fast);
+        }
     }
     guarded(bytes, || {
-        let rec: RawRecord<'_> = sonic_rs::from_str(t).map_err(|e| parse_error(bytes, &e))?;
-        resolve(rec, bytes, fb, nesting, fast)
+        let mut rec: RawRecord<'_> = sonic_rs::from_str(t).map_err(|e| parse_error(bytes, &e))?;
+        resolve(&mut rec, bytes, fb, nesting, fast)
     })
     .unwrap_or_else(|| Err((SkipReason::InvalidJson, TOO_DEEP.into())))
 }
@@ -487,7 +490,7 @@ fn record_element(
 /// A record the fast path read from the exact `bytes` of an array element, which may be an
 /// envelope.
 pub(crate) fn envelope_element(
-    rec: RawRecord<'_>,
+    rec: &mut RawRecord<'_>,
     bytes: &[u8],
     fb: Fallbacks<'_>,
 ) -> Result<Event, (SkipReason, String)> {
@@ -497,7 +500,7 @@ pub(crate) fn envelope_element(
 /// A record, or the record an envelope (`lookup-events`' `CloudTrailEvent`, EventBridge's
 /// `detail`) wraps, normalised.
 fn resolve(
-    rec: RawRecord<'_>,
+    rec: &mut RawRecord<'_>,
     bytes: &[u8],
     fb: Fallbacks<'_>,
     nesting: u8,
@@ -526,13 +529,16 @@ fn resolve(
                     "`detail` is not an object".into(),
                 ));
             }
-            if fast && let Ok(inner) = fast_record::whole_record(detail.as_str()) {
-                return normalise(inner, raw, env);
+            if fast {
+                let mut inner = RawRecord::default();
+                if fast_record::whole_record(detail.as_str(), &mut inner).is_ok() {
+                    return normalise(&mut inner, raw, env);
+                }
             }
             return guarded(raw, || {
-                let inner: RawRecord<'_> =
+                let mut inner: RawRecord<'_> =
                     sonic_rs::from_str(detail.as_str()).map_err(|e| parse_error(raw, &e))?;
-                normalise(inner, raw, env)
+                normalise(&mut inner, raw, env)
             })
             .unwrap_or_else(|| Err((SkipReason::InvalidJson, TOO_DEEP.into())));
         }

@@ -4,6 +4,7 @@
 //! belongs, an escaped key, invalid JSON), and the caller takes the general path. The
 //! equivalence is tested over generated and damaged records (`tests/props.rs`).
 
+use crate::depth::MAX_KEPT_DEPTH;
 use crate::raw::{
     Kept, RawAttributes, RawIdentity, RawIssuer, RawOnBehalfOf, RawRecord, RawResource,
     RawSessionContext,
@@ -60,30 +61,45 @@ fn kept<'a>(c: &mut Cursor<'a>) -> Scan<Option<Kept<'a>>> {
     if c.null()? {
         return Ok(None);
     }
-    let (text, _) = c.skip_value()?;
-    Ok(Some(Kept(Cow::Borrowed(text))))
+    let (text, depth) = c.skip_value()?;
+    Ok(Some(Kept {
+        text: Cow::Borrowed(text),
+        shallow: depth <= MAX_KEPT_DEPTH,
+    }))
 }
 
-/// An object field read by `read` (called after `{` with the cursor on the first key, or not
-/// at all for `{}`); `null` is none; anything else bails.
+/// An object field whose members `member` reads (each called with the cursor on its value);
+/// `null` is none; anything else bails.
 fn object<'a, T: Default>(
     c: &mut Cursor<'a>,
-    mut member: impl FnMut(&mut Cursor<'a>, &mut T, &'a str, &mut u32) -> Scan<()>,
+    member: impl FnMut(&mut Cursor<'a>, &mut T, &'a str, &mut u32) -> Scan<()>,
 ) -> Scan<Option<T>> {
     if c.null()? {
         return Ok(None);
     }
-    c.eat(b'{')?;
     let mut v = T::default();
+    object_into(c, &mut v, member)?;
+    Ok(Some(v))
+}
+
+/// The object at the cursor read into `v` in place (a record is large: moving it cost more
+/// than reading some of its fields).
+#[inline]
+fn object_into<'a, T>(
+    c: &mut Cursor<'a>,
+    v: &mut T,
+    mut member: impl FnMut(&mut Cursor<'a>, &mut T, &'a str, &mut u32) -> Scan<()>,
+) -> Scan<()> {
+    c.eat(b'{')?;
     if c.empty(b'}') {
-        return Ok(Some(v));
+        return Ok(());
     }
     let mut seen = 0u32;
     loop {
         let key = c.key()?;
-        member(c, &mut v, key, &mut seen)?;
+        member(c, v, key, &mut seen)?;
         if !c.more(b'}')? {
-            return Ok(Some(v));
+            return Ok(());
         }
     }
 }
@@ -94,8 +110,14 @@ fn ignore(c: &mut Cursor<'_>) -> Scan<()> {
     c.skip_value().map(drop)
 }
 
-fn identity<'a>(c: &mut Cursor<'a>) -> Scan<Option<RawIdentity<'a>>> {
-    object(c, |c, i: &mut RawIdentity<'a>, key, seen| match key {
+/// `userIdentity` into its place in the record.
+fn identity<'a>(c: &mut Cursor<'a>, slot: &mut Option<RawIdentity<'a>>) -> Scan<()> {
+    if c.null()? {
+        *slot = None;
+        return Ok(());
+    }
+    let i = slot.insert(RawIdentity::default());
+    object_into(c, i, |c, i: &mut RawIdentity<'a>, key, seen| match key {
         "type" => {
             once(seen, 0)?;
             i.kind = text(c)?;
@@ -260,13 +282,13 @@ fn resources<'a>(c: &mut Cursor<'a>) -> Scan<Option<Vec<Lenient<RawResource<'a>>
     }
 }
 
-/// The record (or envelope) object at the cursor.
-pub fn record<'a>(c: &mut Cursor<'a>) -> Scan<RawRecord<'a>> {
+/// The record (or envelope) object at the cursor, into `r` (a fresh one).
+pub fn record<'a>(c: &mut Cursor<'a>, r: &mut RawRecord<'a>) -> Scan<()> {
     c.ws();
     if c.peek() != Some(b'{') {
         return Err(Bail);
     }
-    let r = object(c, |c, r: &mut RawRecord<'a>, key, seen| match key {
+    object_into(c, r, |c, r: &mut RawRecord<'a>, key, seen| match key {
         "eventTime" => {
             once(seen, 0)?;
             r.event_time = text(c)?;
@@ -334,7 +356,7 @@ pub fn record<'a>(c: &mut Cursor<'a>) -> Scan<RawRecord<'a>> {
         }
         "userIdentity" => {
             once(seen, 13)?;
-            r.user_identity = identity(c)?;
+            identity(c, &mut r.user_identity)?;
             Ok(())
         }
         "requestParameters" => {
@@ -388,15 +410,14 @@ pub fn record<'a>(c: &mut Cursor<'a>) -> Scan<RawRecord<'a>> {
             Ok(())
         }
         _ => ignore(c),
-    })?;
-    r.ok_or(Bail)
+    })
 }
 
-/// `text` as exactly one record (JSON lines, an envelope's inner record).
-pub fn whole_record(text: &str) -> Scan<RawRecord<'_>> {
+/// `text` as exactly one record (JSON lines, an envelope's inner record), into `r`.
+pub fn whole_record<'a>(text: &'a str, r: &mut RawRecord<'a>) -> Scan<()> {
     let mut c = Cursor::new(text);
-    let r = record(&mut c)?;
-    if c.at_end() { Ok(r) } else { Err(Bail) }
+    record(&mut c, r)?;
+    if c.at_end() { Ok(()) } else { Err(Bail) }
 }
 
 #[cfg(test)]
@@ -405,8 +426,10 @@ mod tests {
 
     #[test]
     fn reads_a_record() {
-        let r = whole_record(
+        let mut r = RawRecord::default();
+        whole_record(
             r#" {"eventTime":"2024-05-01T12:00:00Z","userIdentity":{"type":"AssumedRole","sessionContext":{"attributes":{"mfaAuthenticated":"TRUE"},"sessionIssuer":{"arn":"arn:x"}},"x":[1,{"y":null}]},"readOnly":false,"requestParameters":{"a":[1,2]},"responseElements":null,"resources":[{"ARN":"a1","type":"T"},"junk",null,[1],{"arn":"a2"}],"userAgent":"a\"b"} "#,
+            &mut r,
         )
         .unwrap();
         assert_eq!(r.event_time.unwrap().as_str(), "2024-05-01T12:00:00Z");
@@ -443,8 +466,11 @@ mod tests {
             r#"{"eventName":"A",}"#,
             r#"[{"eventName":"A"}]"#,
         ] {
-            assert!(whole_record(bad).is_err(), "{bad}");
+            assert!(
+                whole_record(bad, &mut RawRecord::default()).is_err(),
+                "{bad}"
+            );
         }
-        assert!(whole_record("{}").is_ok());
+        assert!(whole_record("{}", &mut RawRecord::default()).is_ok());
     }
 }

@@ -6,7 +6,7 @@ use crate::raw::{Kept, RawRecord};
 use crate::reason::SkipReason;
 use crate::text::Text;
 use crate::timefmt::parse_time;
-use vigil_model::{CloudEvent, Event, EventBody, EventSource, RawJson, ResourceRef};
+use vigil_model::{CloudEvent, CompactString, Event, EventBody, EventSource, RawJson, ResourceRef};
 
 /// Values to use when a record lacks its own: an EventBridge envelope's, then the S3 path's.
 #[derive(Debug, Clone, Copy, Default)]
@@ -16,15 +16,15 @@ pub struct Fallbacks<'f> {
     pub time: Option<&'f str>,
 }
 
-fn opt(t: Option<Text<'_>>) -> Option<String> {
-    t.map(Text::into_string).filter(|v| !v.is_empty())
+fn opt(t: Option<Text<'_>>) -> Option<CompactString> {
+    t.map(Text::into_compact).filter(|v| !v.is_empty())
 }
 
 fn nonempty<'t>(t: &'t Option<Text<'_>>) -> Option<&'t str> {
     t.as_ref().map(Text::as_str).filter(|v| !v.is_empty())
 }
 
-fn blob(v: Option<Kept<'_>>) -> Option<RawJson> {
+fn blob(v: Option<&Kept<'_>>) -> Option<RawJson> {
     let v = v?;
     // Both readers validated the text (see `Kept`).
     (v.as_str() != "null").then(|| RawJson::from_validated(v.as_str()))
@@ -33,7 +33,7 @@ fn blob(v: Option<Kept<'_>>) -> Option<RawJson> {
 /// A kept value nested deeper than rules and the store's reader go: the record is skipped.
 fn check_depth(v: &Option<Kept<'_>>, field: &'static str) -> Result<(), (SkipReason, String)> {
     match v {
-        Some(v) if depth::too_deep(v.as_str().as_bytes()) => Err((
+        Some(v) if !v.shallow && depth::too_deep(v.as_str().as_bytes()) => Err((
             SkipReason::InvalidField(field),
             format!("nested deeper than {} levels", depth::MAX_KEPT_DEPTH),
         )),
@@ -49,7 +49,7 @@ pub fn derived_id(bytes: &[u8]) -> String {
 
 /// Normalises one record. `raw` is the record's bytes (for a derived id).
 pub fn normalise(
-    rec: RawRecord<'_>,
+    rec: &mut RawRecord<'_>,
     raw: &[u8],
     fb: Fallbacks<'_>,
 ) -> Result<Event, (SkipReason, String)> {
@@ -61,35 +61,41 @@ pub fn normalise(
         let shown: String = time_text.chars().take(40).collect();
         return Err((SkipReason::InvalidField("eventTime"), shown));
     };
-    let Some(service) = opt(rec.event_source) else {
+    let Some(service) = opt(rec.event_source.take()) else {
         return Err((SkipReason::MissingField("eventSource"), String::new()));
     };
-    let Some(action) = opt(rec.event_name) else {
+    let Some(action) = opt(rec.event_name.take()) else {
         return Err((SkipReason::MissingField("eventName"), String::new()));
     };
     check_depth(&rec.request_parameters, "requestParameters")?;
     check_depth(&rec.response_elements, "responseElements")?;
     check_depth(&rec.additional_event_data, "additionalEventData")?;
     let identity = rec.user_identity.as_ref();
-    let account = nonempty(&rec.recipient_account)
+    let account: CompactString = nonempty(&rec.recipient_account)
         .or_else(|| identity.and_then(|i| nonempty(&i.account_id)))
         .or(fb.account)
         .unwrap_or_default()
-        .to_string();
-    let region = nonempty(&rec.aws_region)
+        .into();
+    let region: CompactString = nonempty(&rec.aws_region)
         .or(fb.region)
         .unwrap_or("unknown")
-        .to_string();
+        .into();
     let actor = actor(identity, &account);
     let access_key_id = identity
         .and_then(|i| nonempty(&i.access_key_id))
-        .map(str::to_string);
+        .map(CompactString::from);
     let invoked_by = identity
         .and_then(|i| nonempty(&i.invoked_by))
-        .map(str::to_string);
-    let id = opt(rec.event_id).unwrap_or_else(|| derived_id(raw));
+        .map(CompactString::from);
+    let id = rec
+        .event_id
+        .take()
+        .map(Text::into_string)
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| derived_id(raw));
     let resources = rec
         .resources
+        .take()
         .unwrap_or_default()
         .into_iter()
         .filter_map(|r| r.0)
@@ -106,20 +112,20 @@ pub fn normalise(
         region,
         service,
         action,
-        event_type: opt(rec.event_type).unwrap_or_default(),
+        event_type: opt(rec.event_type.take()).unwrap_or_default(),
         actor,
         access_key_id,
-        source_ip: opt(rec.source_ip),
-        user_agent: opt(rec.user_agent),
-        error_code: opt(rec.error_code),
-        error_message: opt(rec.error_message),
+        source_ip: opt(rec.source_ip.take()),
+        user_agent: opt(rec.user_agent.take()),
+        error_code: opt(rec.error_code.take()),
+        error_message: opt(rec.error_message.take()),
         read_only: rec.read_only.and_then(|f| f.0),
-        request_parameters: blob(rec.request_parameters),
-        response_elements: blob(rec.response_elements),
-        additional_event_data: blob(rec.additional_event_data),
+        request_parameters: blob(rec.request_parameters.as_ref()),
+        response_elements: blob(rec.response_elements.as_ref()),
+        additional_event_data: blob(rec.additional_event_data.as_ref()),
         resources,
         invoked_by,
-        vpc_endpoint_id: opt(rec.vpc_endpoint_id),
+        vpc_endpoint_id: opt(rec.vpc_endpoint_id.take()),
     };
     Ok(Event {
         id,

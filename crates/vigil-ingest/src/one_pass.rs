@@ -16,6 +16,7 @@ use crate::cloudtrail::{ParseOutcome, envelope_element};
 use crate::fast_record;
 use crate::limits::FileContext;
 use crate::normalize::Fallbacks;
+use crate::raw::RawRecord;
 use crate::reason::{Location, Skip, SkipReason};
 use crate::scan::{Bail, Cursor};
 
@@ -97,7 +98,8 @@ impl State<'_, '_> {
                 return Err(Fallback);
             }
             let start = c.pos();
-            let rec = fast_record::record(c)?;
+            let mut rec = RawRecord::default();
+            fast_record::record(c, &mut rec)?;
             let raw = c.since(start)?.as_bytes();
             self.out.records += 1;
             let result = if raw.len() > self.ctx.max_record_bytes {
@@ -106,7 +108,7 @@ impl State<'_, '_> {
                     format!("{} bytes, limit {}", raw.len(), self.ctx.max_record_bytes),
                 ))
             } else {
-                envelope_element(rec, raw, self.fb)
+                envelope_element(&mut rec, raw, self.fb)
             };
             match result {
                 Ok(ev) => self.out.events.push(ev),

@@ -44,18 +44,26 @@ pub struct RawRecord<'a> {
 /// A JSON value kept verbatim (`requestParameters`, an envelope's `detail`): its text, as the
 /// input wrote it, validated by the parser that read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Kept<'a>(pub Cow<'a, str>);
+pub struct Kept<'a> {
+    pub text: Cow<'a, str>,
+    /// Known to nest no deeper than [`crate::depth::MAX_KEPT_DEPTH`] (the fast path's cursor
+    /// measures depth as it skips); `false` when not known.
+    pub shallow: bool,
+}
 
 impl Kept<'_> {
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Kept<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         // sonic-rs validates what it lends (it is only ever read with sonic-rs).
-        LazyValue::deserialize(d).map(|v| Kept(v.as_raw_cow()))
+        LazyValue::deserialize(d).map(|v| Kept {
+            text: v.as_raw_cow(),
+            shallow: false,
+        })
     }
 }
 

@@ -19,6 +19,14 @@ impl<'a> Text<'a> {
     pub fn into_string(self) -> String {
         self.0.into_owned()
     }
+
+    /// Short text (≤ 24 bytes, most CloudTrail fields) needs no allocation.
+    pub fn into_compact(self) -> vigil_model::CompactString {
+        match self.0 {
+            Cow::Borrowed(s) => s.into(),
+            Cow::Owned(s) => s.into(),
+        }
+    }
 }
 
 struct TextVisitor;

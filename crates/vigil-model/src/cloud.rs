@@ -1,6 +1,7 @@
 //! Cloud API activity: one CloudTrail record, normalised.
 
 use crate::raw_json::RawJson;
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// Who made a cloud API call, typed by CloudTrail's `userIdentity.type`.
@@ -8,51 +9,47 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Actor {
     Root {
-        account: String,
-        arn: String,
+        account: CompactString,
+        arn: CompactString,
     },
     IamUser {
-        account: String,
-        arn: String,
-        name: String,
+        account: CompactString,
+        arn: CompactString,
+        name: CompactString,
     },
     /// A session of an assumed role. `issuer` is the role itself
     /// (`sessionContext.sessionIssuer.arn`); `session_arn` is the `assumed-role` ARN.
     AssumedRole {
-        account: String,
-        session_arn: String,
-        role_arn: String,
-        role_name: String,
-        session_name: String,
+        account: CompactString,
+        session_arn: CompactString,
+        role_arn: CompactString,
+        role_name: CompactString,
+        session_name: CompactString,
         /// `sessionContext.attributes.mfaAuthenticated`.
         mfa: bool,
         /// For a role chain: the principal id that created the session when CloudTrail says so
         /// (`onBehalfOf`, source identity).
-        source_identity: Option<String>,
+        source_identity: Option<CompactString>,
     },
     FederatedUser {
-        account: String,
-        arn: String,
-        issuer: Option<String>,
+        account: CompactString,
+        arn: CompactString,
+        issuer: Option<CompactString>,
     },
     /// SAML or web identity federation, or an Identity Center user.
     FederatedIdentity {
-        provider: String,
-        user: String,
+        provider: CompactString,
+        user: CompactString,
     },
     /// A call made by an AWS service on the account's behalf (`invokedBy`).
-    AwsService {
-        service: String,
-    },
+    AwsService { service: CompactString },
     /// A principal in another account (`AWSAccount`).
     AwsAccount {
-        account: String,
-        principal_id: Option<String>,
+        account: CompactString,
+        principal_id: Option<CompactString>,
     },
     /// CloudTrail gave no identity, or one of a type Vigil does not know.
-    Unknown {
-        raw_type: Option<String>,
-    },
+    Unknown { raw_type: Option<CompactString> },
 }
 
 impl Actor {
@@ -87,11 +84,9 @@ impl Actor {
             } => format!("role/{role_name} (session {session_name})"),
             Actor::FederatedUser { arn, .. } => arn.rsplit(':').next().unwrap_or(arn).to_string(),
             Actor::FederatedIdentity { provider, user } => format!("{user} via {provider}"),
-            Actor::AwsService { service } => service.clone(),
+            Actor::AwsService { service } => service.to_string(),
             Actor::AwsAccount { account, .. } => format!("account {account}"),
-            Actor::Unknown { raw_type } => {
-                raw_type.clone().unwrap_or_else(|| "unknown".to_string())
-            }
+            Actor::Unknown { raw_type } => raw_type.as_deref().unwrap_or("unknown").to_string(),
         }
     }
 }
@@ -101,38 +96,38 @@ impl Actor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceRef {
     /// ARN when known, else the resource's own id.
-    pub id: String,
+    pub id: CompactString,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub kind: Option<CompactString>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
+    pub account: Option<CompactString>,
 }
 
 /// One cloud API call (or console sign-in, or service event).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CloudEvent {
     /// `recipientAccountId`: the account whose trail recorded the event.
-    pub account: String,
-    pub region: String,
+    pub account: CompactString,
+    pub region: CompactString,
     /// `eventSource`, e.g. `iam.amazonaws.com`.
-    pub service: String,
+    pub service: CompactString,
     /// `eventName`, e.g. `CreateAccessKey`.
-    pub action: String,
+    pub action: CompactString,
     /// `eventType`: `AwsApiCall`, `AwsConsoleSignIn`, `AwsServiceEvent`, ...
-    pub event_type: String,
+    pub event_type: CompactString,
     pub actor: Actor,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_key_id: Option<String>,
+    pub access_key_id: Option<CompactString>,
     /// `sourceIPAddress`: an IP, or a service name (`ec2.amazonaws.com`) for AWS-internal calls.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_ip: Option<String>,
+    pub source_ip: Option<CompactString>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
+    pub user_agent: Option<CompactString>,
     /// `errorCode`; `None` means the call succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
+    pub error_code: Option<CompactString>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_message: Option<String>,
+    pub error_message: Option<CompactString>,
     /// `readOnly` when CloudTrail says; `None` when it does not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -146,10 +141,10 @@ pub struct CloudEvent {
     pub resources: Vec<ResourceRef>,
     /// `userIdentity.invokedBy`, when a service called on the actor's behalf.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invoked_by: Option<String>,
+    pub invoked_by: Option<CompactString>,
     /// `vpcEndpointId`, when the call came through a VPC endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vpc_endpoint_id: Option<String>,
+    pub vpc_endpoint_id: Option<CompactString>,
 }
 
 impl CloudEvent {

@@ -22,3 +22,7 @@ pub use host::{HostEvent, HostEventKind};
 pub use raw_json::RawJson;
 pub use severity::Severity;
 pub use time::Timestamp;
+
+/// The string type of the event model's short fields: up to 24 bytes live inline, with no
+/// allocation (account ids, regions, services, actions, key ids, addresses).
+pub use compact_str::CompactString;

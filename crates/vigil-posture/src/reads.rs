@@ -49,7 +49,7 @@ pub fn key_owners(
             ..EventQuery::default()
         })?;
         let owner = events.iter().find_map(|s| match &s.event.cloud()?.actor {
-            Actor::IamUser { arn, .. } | Actor::Root { arn, .. } => Some(arn.clone()),
+            Actor::IamUser { arn, .. } | Actor::Root { arn, .. } => Some(arn.to_string()),
             _ => None,
         });
         if let Some(arn) = owner {

@@ -34,10 +34,11 @@ impl Baseline {
 /// user's key, the role for a role session, else the principal.
 fn identity(c: &CloudEvent) -> String {
     match &c.actor {
-        Actor::AssumedRole { role_arn, .. } => role_arn.clone(),
+        Actor::AssumedRole { role_arn, .. } => role_arn.to_string(),
         a => c
             .access_key_id
-            .clone()
+            .as_deref()
+            .map(str::to_string)
             .or_else(|| a.principal_arn().map(str::to_string))
             .unwrap_or_else(|| a.display_name()),
     }
@@ -324,7 +325,7 @@ impl Builder<'_> {
             n.new = false;
         }
         let entry = self.call_regions.entry(call.clone()).or_default();
-        entry.0.insert(c.region.clone());
+        entry.0.insert(c.region.to_string());
         if c.error_code.is_some() {
             entry.1 += 1;
         }
@@ -541,7 +542,7 @@ mod tests {
         let body = CloudEvent {
             account: "111122223333".into(),
             region: "eu-west-1".into(),
-            service: format!("{service}.amazonaws.com"),
+            service: format!("{service}.amazonaws.com").into(),
             action: action.into(),
             event_type: "AwsApiCall".into(),
             actor: Actor::IamUser {

@@ -78,22 +78,26 @@ pub fn cloud_event(id: &str, time_ms: i64, n: usize, big: bool) -> Event {
         time: Timestamp::from_millis(time_ms),
         source: EventSource::Cloudtrail,
         body: EventBody::Cloud(CloudEvent {
-            account: acct.clone(),
-            region: region.to_string(),
-            service: service.to_string(),
-            action: action.to_string(),
-            event_type: "AwsApiCall".to_string(),
+            account: acct.clone().into(),
+            region: region.into(),
+            service: service.into(),
+            action: action.into(),
+            event_type: "AwsApiCall".into(),
             actor: Actor::IamUser {
-                account: acct.clone(),
-                arn: format!("arn:aws:iam::{acct}:user/{user}"),
-                name: user,
+                account: acct.clone().into(),
+                arn: format!("arn:aws:iam::{acct}:user/{user}").into(),
+                name: user.into(),
             },
-            access_key_id: Some(key(n % 11)),
-            source_ip: Some(ip(n % 17)),
+            access_key_id: Some(key(n % 11).into()),
+            source_ip: Some(ip(n % 17).into()),
             user_agent: Some(
-                "aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64.amzn.2".to_string(),
+                "aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64.amzn.2"
+                    .to_string()
+                    .into(),
             ),
-            error_code: (n.is_multiple_of(23)).then(|| "AccessDenied".to_string()),
+            error_code: (n.is_multiple_of(23))
+                .then(|| "AccessDenied".to_string())
+                .map(Into::into),
             error_message: None,
             read_only: Some(action.starts_with("Describe") || action.starts_with("List")),
             request_parameters: request,
@@ -101,9 +105,9 @@ pub fn cloud_event(id: &str, time_ms: i64, n: usize, big: bool) -> Event {
             additional_event_data: None,
             resources: if n.is_multiple_of(5) {
                 vec![ResourceRef {
-                    id: format!("arn:aws:rds:{region}:{acct}:cluster:db-{}", n % 3),
-                    kind: Some("AWS::RDS::DBCluster".to_string()),
-                    account: Some(acct),
+                    id: format!("arn:aws:rds:{region}:{acct}:cluster:db-{}", n % 3).into(),
+                    kind: Some("AWS::RDS::DBCluster".to_string().into()),
+                    account: Some(acct.into()),
                 }]
             } else {
                 Vec::new()

@@ -85,8 +85,8 @@ fn row(e: &Event) -> Vec<String> {
     let (who, place) = match &e.body {
         EventBody::Cloud(c) => (
             c.access_key_id
-                .clone()
-                .unwrap_or_else(|| c.actor.display_name()),
+                .as_deref()
+                .map_or_else(|| c.actor.display_name(), str::to_string),
             format!("{} {}", c.region, c.source_ip.as_deref().unwrap_or("")),
         ),
         EventBody::Host(h) => (h.host_id.clone(), h.hostname.clone().unwrap_or_default()),
