@@ -98,11 +98,17 @@ impl EntityRef {
     /// Guesses the kind of a bare identifier the way a user types it on the command line:
     /// `AKIA…`/`ASIA…` keys, ARNs, instance ids, IP addresses, account ids, and so on.
     pub fn infer(id: &str) -> EntityRef {
-        if let Some(kind) = id
+        let (kind, id) = EntityRef::infer_borrowed(id);
+        EntityRef::new(kind, id)
+    }
+
+    /// [`EntityRef::infer`] without allocating: the kind and the id (after any `kind:` prefix).
+    pub fn infer_borrowed(id: &str) -> (EntityKind, &str) {
+        if let Some((kind, rest)) = id
             .split_once(':')
-            .and_then(|(prefix, _)| EntityKind::parse(prefix))
+            .and_then(|(prefix, rest)| EntityKind::parse(prefix).map(|k| (k, rest)))
         {
-            return EntityRef::new(kind, &id[kind.as_str().len() + 1..]);
+            return (kind, rest);
         }
         let kind = if (id.starts_with("AKIA") || id.starts_with("ASIA")) && id.len() >= 16 {
             EntityKind::AccessKey
@@ -131,7 +137,7 @@ impl EntityRef {
         } else {
             EntityKind::Host
         };
-        EntityRef::new(kind, id)
+        (kind, id)
     }
 }
 

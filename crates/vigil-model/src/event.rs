@@ -123,10 +123,22 @@ impl Event {
     /// Every entity this event involves, without duplicates. Investigation queries
     /// (`vigil events --entity X`) are answered from this list.
     pub fn entities(&self) -> Vec<EntityRef> {
-        let mut out = Vec::with_capacity(6);
-        let mut push = |kind, id: &str| {
-            if !id.is_empty() && !out.iter().any(|e: &EntityRef| e.kind == kind && e.id == id) {
+        let mut out: Vec<EntityRef> = Vec::with_capacity(6);
+        self.each_entity(|kind, id| {
+            if !out.iter().any(|e| e.kind == kind && e.id == id) {
                 out.push(EntityRef::new(kind, id));
+            }
+        });
+        out
+    }
+
+    /// Calls `f` with each entity of [`Event::entities`], in its order, without allocating
+    /// (but an entity may come more than once). For the store, which lists the entities of
+    /// every event it keeps.
+    pub fn each_entity(&self, mut f: impl FnMut(EntityKind, &str)) {
+        let mut push = |kind, id: &str| {
+            if !id.is_empty() {
+                f(kind, id);
             }
         };
         match &self.body {
@@ -141,12 +153,20 @@ impl Event {
                 if let Some(s) = c.actor.session_arn() {
                     push(EntityKind::RoleSession, s);
                 }
-                if let Some(ip) = c.source_ip_addr() {
-                    push(EntityKind::Ip, &ip.to_string());
+                match (c.source_ip_addr(), &c.source_ip) {
+                    // An IPv4 address parses only in its one spelling, so it is its text.
+                    (Some(std::net::IpAddr::V4(_)), Some(text)) => push(EntityKind::Ip, text),
+                    (Some(ip), _) => {
+                        // An IPv6 address as it prints (one spelling of each).
+                        let mut text = crate::CompactString::default();
+                        let _ = std::fmt::Write::write_fmt(&mut text, format_args!("{ip}"));
+                        push(EntityKind::Ip, &text);
+                    }
+                    (None, _) => {}
                 }
                 for r in &c.resources {
-                    let e = EntityRef::infer(&r.id);
-                    push(e.kind, &e.id);
+                    let (kind, id) = EntityRef::infer_borrowed(&r.id);
+                    push(kind, id);
                 }
             }
             EventBody::Host(h) => {
@@ -190,7 +210,6 @@ impl Event {
                 }
             }
         }
-        out
     }
 
     /// One line a person can read in an evidence list.
@@ -316,5 +335,83 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    fn cloud_event(source_ip: &str, resources: &[&str]) -> Event {
+        Event {
+            id: "e1".into(),
+            time: Timestamp::from_secs(1_700_000_000),
+            source: EventSource::Cloudtrail,
+            body: EventBody::Cloud(CloudEvent {
+                account: "111122223333".into(),
+                region: "us-east-1".into(),
+                service: "s3.amazonaws.com".into(),
+                action: "GetObject".into(),
+                event_type: "AwsApiCall".into(),
+                actor: Actor::IamUser {
+                    account: "111122223333".into(),
+                    arn: "arn:aws:iam::111122223333:user/alice".into(),
+                    name: "alice".into(),
+                },
+                access_key_id: Some("AKIAEXAMPLE000000001".into()),
+                source_ip: Some(source_ip.into()),
+                user_agent: None,
+                error_code: None,
+                error_message: None,
+                read_only: None,
+                request_parameters: None,
+                response_elements: None,
+                additional_event_data: None,
+                resources: resources
+                    .iter()
+                    .map(|id| crate::ResourceRef {
+                        id: (*id).into(),
+                        kind: None,
+                        account: None,
+                    })
+                    .collect(),
+                invoked_by: None,
+                vpc_endpoint_id: None,
+            }),
+        }
+    }
+
+    /// Each entity once, in order; IPv6 addresses in their one printed spelling; a resource
+    /// naming an entity already listed (here the key, prefixed or not) adds nothing.
+    #[test]
+    fn entities_are_listed_once_in_order() {
+        let e = cloud_event(
+            "2001:DB8:0:0::1",
+            &[
+                "AKIAEXAMPLE000000001",
+                "access_key:AKIAEXAMPLE000000001",
+                "arn:aws:s3:::logs",
+                "",
+                "ip:2001:db8::1",
+            ],
+        );
+        let listed: Vec<String> = e.entities().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            listed,
+            [
+                "account:111122223333",
+                "access_key:AKIAEXAMPLE000000001",
+                "principal:arn:aws:iam::111122223333:user/alice",
+                "ip:2001:db8::1",
+                "bucket:arn:aws:s3:::logs",
+            ]
+        );
+        let mut seen = Vec::new();
+        e.each_entity(|kind, id| seen.push(format!("{kind}:{id}")));
+        assert_eq!(
+            seen.len(),
+            8,
+            "each_entity repeats, entities() does not: {seen:?}"
+        );
+        // Not an address: no ip entity. IPv4 as written.
+        let listed = cloud_event("ec2.amazonaws.com", &[]).entities();
+        assert!(listed.iter().all(|e| e.kind != EntityKind::Ip));
+        let listed = cloud_event("203.0.113.9", &[]).entities();
+        assert!(listed.contains(&EntityRef::new(EntityKind::Ip, "203.0.113.9")));
     }
 }

@@ -6,6 +6,7 @@
 //! data so engines can persist their state through the store without knowing SQL.
 
 pub mod alert;
+mod body_json;
 pub mod cloud;
 pub mod entity;
 pub mod event;
@@ -15,6 +16,7 @@ pub mod severity;
 pub mod time;
 
 pub use alert::{Alert, AlertKind, AlertStatus, Evidence, MitreRef, RelatedAlert};
+pub use body_json::write_body_json;
 pub use cloud::{Actor, CloudEvent, ResourceRef};
 pub use entity::{EntityKind, EntityRef};
 pub use event::{Event, EventBody, EventSource};

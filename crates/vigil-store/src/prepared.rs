@@ -11,7 +11,6 @@ use crate::event_keys::EventKey;
 use crate::seeded_hash::SeededHash;
 use crate::segment;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::ops::Range;
 use vigil_model::{Event, EventSource, Timestamp};
 
@@ -92,22 +91,28 @@ impl PreparedEvents {
     fn push(&mut self, i: u32, event: &Event) -> Result<()> {
         let start = self.docs.len();
         segment::doc::encode(event, &mut self.docs)?;
-        for entity in event.entities() {
-            self.scratch.clear();
-            let _ = write!(self.scratch, "{entity}");
-            let slot = match self.index.get(self.scratch.as_str()) {
+        let (index, entities, scratch) = (&mut self.index, &mut self.entities, &mut self.scratch);
+        event.each_entity(|kind, id| {
+            scratch.clear();
+            scratch.push_str(kind.as_str());
+            scratch.push(':');
+            scratch.push_str(id);
+            let slot = match index.get(scratch.as_str()) {
                 Some(&slot) => slot,
                 None => {
-                    let slot = u32::try_from(self.entities.len()).unwrap_or(u32::MAX);
-                    self.index.insert(self.scratch.clone(), slot);
-                    self.entities.push((self.scratch.clone(), Vec::new()));
+                    let slot = u32::try_from(entities.len()).unwrap_or(u32::MAX);
+                    index.insert(scratch.clone(), slot);
+                    entities.push((scratch.clone(), Vec::new()));
                     slot
                 }
             };
-            if let Some((_, events)) = self.entities.get_mut(slot as usize) {
+            // An entity the event names twice is listed once.
+            if let Some((_, events)) = entities.get_mut(slot as usize)
+                && events.last() != Some(&i)
+            {
                 events.push(i);
             }
-        }
+        });
         self.events.push(PreparedEvent {
             time: event.time,
             source: event.source,

@@ -1,5 +1,6 @@
 //! One event's document in a segment: the event id (its length as 4 little-endian bytes, then
-//! the UTF-8 bytes) followed by the body as JSON. Time and source live in the record table.
+//! the UTF-8 bytes) followed by the body as JSON
+//! ([`vigil_model::write_body_json`]: serde_json's bytes, written faster). Time and source live in the record table.
 
 use crate::error::{Result, StoreError, decode};
 use crate::segment::Record;
@@ -15,7 +16,7 @@ pub(crate) fn encode(event: &Event, out: &mut Vec<u8>) -> Result<()> {
     })?;
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(id);
-    serde_json::to_writer(&mut *out, &event.body).map_err(|source| StoreError::Encode {
+    vigil_model::write_body_json(&event.body, out).map_err(|source| StoreError::Encode {
         what: "event",
         source,
     })
