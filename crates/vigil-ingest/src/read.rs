@@ -60,7 +60,15 @@ fn read_capped_into(
     let limit = usize::try_from(cap).unwrap_or(usize::MAX).saturating_add(1);
     // A wrong length only costs growth later; a reservation that fails is not an error.
     let want = expected.saturating_add(1).max(64 * 1024).min(limit);
-    let _ = buf.try_reserve_exact(want.saturating_sub(buf.len()));
+    if buf.is_empty() && buf.capacity() < want {
+        // A kept buffer too small for this file: growing it would copy all of its old
+        // capacity (the allocator cannot know none of it is in use). A new one copies nothing;
+        // an eighth more lets the next file of about this size fit.
+        buf = Vec::new();
+        let _ = buf.try_reserve_exact(want.saturating_add(want / 8).min(limit));
+    } else {
+        let _ = buf.try_reserve_exact(want.saturating_sub(buf.len()));
+    }
     // `read_to_end` retries interruptions and keeps what it read before an error. Bounded:
     // `take` stops it one byte past the cap.
     let left = limit.saturating_sub(buf.len()) as u64;

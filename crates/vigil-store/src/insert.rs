@@ -104,24 +104,42 @@ pub(crate) fn insert_parts(
         max,
         table.encode()
     ])?;
-    let mut link = tx.prepare_cached(
-        "INSERT INTO segment_entities (entity, base_seq, min_time_ms, max_time_ms, ordinals) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for (entity, p) in &postings {
-        link.execute(params![
-            entity,
-            base,
-            p.min,
-            p.max,
-            segment::postings::encode(&p.ordinals)
-        ])?;
+    // Many rows per statement, as for the dedup keys: a segment of object-level S3 events
+    // names thousands of entities, and a statement per row cost more than the rows.
+    for chunk in postings.chunks(LINKS_PER_INSERT) {
+        let lists: Vec<Vec<u8>> = chunk
+            .iter()
+            .map(|(_, p)| segment::postings::encode(&p.ordinals))
+            .collect();
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 5);
+        for ((entity, p), list) in chunk.iter().zip(&lists) {
+            values.extend([entity as &dyn rusqlite::ToSql, &base, &p.min, &p.max, list]);
+        }
+        tx.prepare_cached(&multi_row_link(chunk.len()))?
+            .execute(rusqlite::params_from_iter(values))?;
     }
     let mut bump = tx.prepare_cached(BUMP_COUNTS)?;
     for (source, (n, min, max)) in counts {
         bump.execute(params![source.as_str(), n, min, max])?;
     }
     Ok(InsertOutcome { seqs })
+}
+
+/// Entity rows per multi-row insert.
+const LINKS_PER_INSERT: usize = 64;
+
+fn multi_row_link(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO segment_entities (entity, base_seq, min_time_ms, max_time_ms, ordinals) VALUES ",
+    );
+    for i in 0..rows {
+        sql.push_str(if i == 0 {
+            "(?,?,?,?,?)"
+        } else {
+            ",(?,?,?,?,?)"
+        });
+    }
+    sql
 }
 
 /// Marks an input event that is not stored by this batch.

@@ -81,7 +81,13 @@ impl PreparedEvents {
                     .saturating_mul(9)
                     / 8)
                 .min(MAX_RESERVE);
-                self.docs.reserve(want.saturating_sub(self.docs.len()));
+                if self.docs.capacity() < want {
+                    // Into a new buffer: growing a reused one would copy all of its old
+                    // capacity, where only the sample's documents are in use.
+                    let mut docs = Vec::with_capacity(want);
+                    docs.extend_from_slice(&self.docs);
+                    self.docs = docs;
+                }
             }
             self.push(i, event)?;
         }

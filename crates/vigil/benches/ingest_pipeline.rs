@@ -113,21 +113,19 @@ fn on_parser_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     })
 }
 
-/// Seconds of CPU this process has used (user + system, every thread), from `/proc/self/stat`
-/// (10 ms ticks: fine over runs of seconds).
+/// Seconds of CPU this process has used (user + system, every thread, finished ones too), from
+/// the process CPU clock (nanoseconds, so a single chunk is timed exactly).
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_name = stat.rfind(')').map_or("", |i| &stat[i + 1..]);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
-    // Fields 14 and 15 of the file (utime, stime) are 11 and 12 after the name.
-    match (ticks(11), ticks(12)) {
-        (Some(u), Some(s)) => (u + s) / 100.0,
-        _ => f64::NAN,
+    #[cfg(unix)]
+    {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+        t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
     }
+    #[cfg(not(unix))]
+    f64::NAN
 }
 
-/// What one stage did over every timed run.
+/// What one stage did over some runs.
 #[derive(Debug, Default, Clone, Copy)]
 struct Tally {
     wall: Duration,
@@ -136,6 +134,11 @@ struct Tally {
 }
 
 impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.wall += other.wall;
+        self.cpu += other.cpu;
+        self.events += other.events;
+    }
     fn wall_rate(&self) -> f64 {
         self.events as f64 / self.wall.as_secs_f64().max(1e-9)
     }
@@ -162,6 +165,100 @@ impl EventFeed for CountingFeed {
     }
 }
 
+/// sonic-rs parses each file of `chunk` (read first, untimed) into its DOM, on the calling
+/// thread: the peer's best case (a warm heap).
+fn dom_stage(chunk: &Chunk, events: usize) -> Tally {
+    let mut t = Tally::default();
+    for path in &chunk.files {
+        let bytes = std::fs::read(path).unwrap();
+        let (w, c) = (Instant::now(), cpu_seconds());
+        let ok = sonic_rs::from_slice::<sonic_rs::Value>(black_box(&bytes)).is_ok();
+        t.cpu += cpu_seconds() - c;
+        t.wall += w.elapsed();
+        assert!(ok);
+    }
+    t.events = events as u64;
+    t
+}
+
+/// `parse_cloudtrail_bytes` over each file of `chunk` (read first, untimed), on a fresh parser
+/// thread, as `vigil ingest` parses (its stack; events made and freed by one thread). Its heap
+/// starts cold: this stage is measured at a disadvantage to the DOM stage, never the reverse.
+fn parse_stage(chunk: &Chunk, events: usize, ctx: &FileContext) -> Tally {
+    let mut t = on_parser_thread(|| {
+        let mut t = Tally::default();
+        for path in &chunk.files {
+            let bytes = std::fs::read(path).unwrap();
+            let (w, c) = (Instant::now(), cpu_seconds());
+            let (parsed, skips) = parse_cloudtrail_bytes(black_box(&bytes), ctx);
+            t.cpu += cpu_seconds() - c;
+            t.wall += w.elapsed();
+            assert_eq!((parsed.len(), skips.len()), (PER_FILE, 0));
+        }
+        t
+    });
+    t.events = events as u64;
+    t
+}
+
+/// `pipeline::ingest` of `chunk` into `db`: read, parse, store, feed back in time order.
+fn store_stage(chunk: &Chunk, events: usize, db: &mut Store) -> Tally {
+    let options = IngestOptions::new(InputKind::Cloudtrail);
+    let mut feed = CountingFeed::default();
+    let (w, c) = (Instant::now(), cpu_seconds());
+    let summary = pipeline::ingest(
+        db,
+        std::slice::from_ref(&chunk.root),
+        &options,
+        &Silent,
+        &mut feed,
+    )
+    .unwrap();
+    let cpu = cpu_seconds() - c;
+    let wall = w.elapsed();
+    assert_eq!(summary.events_new, events as u64);
+    assert_eq!((feed.seen, feed.out_of_order), (events as u64, 0));
+    Tally {
+        wall,
+        cpu,
+        events: events as u64,
+    }
+}
+
+/// A store that takes the chunks in turn, started afresh once it holds them all.
+struct GrowingStore {
+    db: Option<(tempfile::TempDir, Store)>,
+    turn: usize,
+}
+
+impl GrowingStore {
+    fn new() -> Self {
+        GrowingStore { db: None, turn: 0 }
+    }
+
+    /// The store for the next chunk, and that chunk's index.
+    fn next(&mut self) -> (&mut Store, usize) {
+        let turn = self.turn;
+        self.turn += 1;
+        if turn.is_multiple_of(CHUNKS) || self.db.is_none() {
+            let data = tempfile::tempdir().unwrap();
+            let store = Store::open(data.path()).unwrap();
+            self.db = Some((data, store));
+        }
+        let (_, db) = self.db.as_mut().unwrap();
+        (db, turn % CHUNKS)
+    }
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    match xs.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => xs[n / 2],
+        n => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let corpus = corpus();
     let total = corpus.events * CHUNKS;
@@ -171,16 +268,10 @@ fn bench(c: &mut Criterion) {
         corpus.bytes / 1_000_000,
         corpus.bytes / total as u64
     );
-    let next_chunk = |n: &RefCell<usize>| {
-        let mut n = n.borrow_mut();
-        let chunk = &corpus.chunks[*n % CHUNKS];
-        *n += 1;
-        chunk
-    };
     let ctx = FileContext::new(&Limits::default());
-    let sonic = RefCell::new(Tally::default());
-    let parse = RefCell::new(Tally::default());
-    let store = RefCell::new(Tally::default());
+    let stages = ["sonic_rs_dom", "parse_normalise", "parse_normalise_store"];
+    let tallies = RefCell::new([Tally::default(); 3]);
+    let stores = RefCell::new(GrowingStore::new());
 
     let mut g = c.benchmark_group("ingest_pipeline");
     g.sample_size(10);
@@ -188,114 +279,78 @@ fn bench(c: &mut Criterion) {
     g.warm_up_time(Duration::from_millis(500));
     g.measurement_time(Duration::from_secs(5));
     g.throughput(Throughput::Elements(corpus.events as u64));
-
-    let turn = RefCell::new(0usize);
-    g.bench_function("sonic_rs_dom", |b| {
-        b.iter_custom(|iters| {
-            let mut wall = Duration::ZERO;
-            let cpu0 = cpu_seconds();
-            // On the bench's own thread, whose heap is warm: the peer's best case.
-            for _ in 0..iters {
-                for path in &next_chunk(&turn).files {
-                    let bytes = std::fs::read(path).unwrap();
-                    let t = Instant::now();
-                    let ok = sonic_rs::from_slice::<sonic_rs::Value>(black_box(&bytes)).is_ok();
-                    wall += t.elapsed();
-                    assert!(ok);
+    for (stage, name) in stages.iter().enumerate() {
+        let turn = RefCell::new(0usize);
+        g.bench_function(*name, |b| {
+            b.iter_custom(|iters| {
+                let mut wall = Duration::ZERO;
+                for _ in 0..iters {
+                    let t = match stage {
+                        0 | 1 => {
+                            let chunk = &corpus.chunks[*turn.borrow() % CHUNKS];
+                            *turn.borrow_mut() += 1;
+                            if stage == 0 {
+                                dom_stage(chunk, corpus.events)
+                            } else {
+                                parse_stage(chunk, corpus.events, &ctx)
+                            }
+                        }
+                        _ => {
+                            let mut stores = stores.borrow_mut();
+                            let (db, i) = stores.next();
+                            store_stage(&corpus.chunks[i], corpus.events, db)
+                        }
+                    };
+                    wall += t.wall;
+                    tallies.borrow_mut()[stage].add(t);
                 }
-            }
-            let mut s = sonic.borrow_mut();
-            s.wall += wall;
-            s.cpu += cpu_seconds() - cpu0;
-            s.events += iters * corpus.events as u64;
-            wall
-        })
-    });
-
-    let turn = RefCell::new(0usize);
-    g.bench_function("parse_normalise", |b| {
-        b.iter_custom(|iters| {
-            let mut wall = Duration::ZERO;
-            let cpu0 = cpu_seconds();
-            for _ in 0..iters {
-                let files = &next_chunk(&turn).files;
-                // On a parser thread, as `vigil ingest` parses (its stack; events made and
-                // freed by one thread). A fresh one per chunk, so its heap starts cold: this
-                // stage is measured at a disadvantage to the DOM stage, never the reverse.
-                wall += on_parser_thread(|| {
-                    let mut wall = Duration::ZERO;
-                    for path in files {
-                        let bytes = std::fs::read(path).unwrap();
-                        let t = Instant::now();
-                        let (events, skips) = parse_cloudtrail_bytes(black_box(&bytes), &ctx);
-                        wall += t.elapsed();
-                        assert_eq!((events.len(), skips.len()), (PER_FILE, 0));
-                    }
-                    wall
-                });
-            }
-            let mut p = parse.borrow_mut();
-            p.wall += wall;
-            p.cpu += cpu_seconds() - cpu0;
-            p.events += iters * corpus.events as u64;
-            wall
-        })
-    });
-
-    let turn = RefCell::new(0usize);
-    let mut db: Option<(tempfile::TempDir, Store)> = None;
-    g.bench_function("parse_normalise_store", |b| {
-        b.iter_custom(|iters| {
-            let mut wall = Duration::ZERO;
-            for _ in 0..iters {
-                if turn.borrow().is_multiple_of(CHUNKS) {
-                    let data = tempfile::tempdir().unwrap();
-                    let store = Store::open(data.path()).unwrap();
-                    db = Some((data, store));
-                }
-                let chunk = next_chunk(&turn);
-                let (_, db) = db.as_mut().unwrap();
-                let options = IngestOptions::new(InputKind::Cloudtrail);
-                let mut feed = CountingFeed::default();
-                let cpu0 = cpu_seconds();
-                let t = Instant::now();
-                let summary = pipeline::ingest(
-                    db,
-                    std::slice::from_ref(&chunk.root),
-                    &options,
-                    &Silent,
-                    &mut feed,
-                )
-                .unwrap();
-                let elapsed = t.elapsed();
-                let cpu = cpu_seconds() - cpu0;
-                assert_eq!(summary.events_new, corpus.events as u64);
-                assert_eq!((feed.seen, feed.out_of_order), (corpus.events as u64, 0));
-                wall += elapsed;
-                let mut s = store.borrow_mut();
-                s.wall += elapsed;
-                s.cpu += cpu;
-                s.events += corpus.events as u64;
-            }
-            wall
-        })
-    });
+                wall
+            })
+        });
+    }
     g.finish();
 
-    let (sonic, parse, store) = (*sonic.borrow(), *parse.borrow(), *store.borrow());
+    // Paired rounds: the three stages one after another on each chunk, twice over the corpus,
+    // so a change in the machine's speed (other tenants of a shared host) falls on all three
+    // alike; the shares reported are medians of the per-chunk shares.
+    let mut stores = GrowingStore::new();
+    let mut shares: [[Vec<f64>; 2]; 2] = Default::default();
+    for round in 0..2 * CHUNKS {
+        let chunk = &corpus.chunks[round % CHUNKS];
+        let dom = dom_stage(chunk, corpus.events);
+        let parse = parse_stage(chunk, corpus.events, &ctx);
+        let (db, _) = stores.next();
+        let store = store_stage(chunk, corpus.events, db);
+        for (s, t) in [parse, store].iter().enumerate() {
+            shares[s][0].push(t.wall_rate() / dom.wall_rate());
+            shares[s][1].push(t.cpu_rate() / dom.cpu_rate());
+        }
+    }
+
+    let tallies = *tallies.borrow();
+    let dom = tallies[0];
     let threads = IngestOptions::new(InputKind::Cloudtrail).threads;
-    eprintln!("\ningest_pipeline: events/s (wall | CPU), and as a share of the sonic-rs DOM rate");
-    for (name, t) in [
-        ("sonic_rs_dom", sonic),
-        ("parse_normalise", parse),
-        ("parse_normalise_store", store),
-    ] {
+    eprintln!(
+        "\ningest_pipeline: events/s (wall | CPU) over criterion's runs, as a share of the \
+         sonic-rs DOM rate of those runs, and the median share of {} paired runs",
+        2 * CHUNKS
+    );
+    for (stage, name) in stages.iter().enumerate() {
+        let t = tallies[stage];
+        let paired = match stage {
+            0 => "100.0 % | 100.0 %".to_string(),
+            s => format!(
+                "{:>5.1} % | {:>5.1} %",
+                100.0 * median(shares[s - 1][0].clone()),
+                100.0 * median(shares[s - 1][1].clone())
+            ),
+        };
         eprintln!(
-            "  {name:<22} {:>9.0} | {:>9.0}   {:>5.1} % | {:>5.1} %",
+            "  {name:<22} {:>9.0} | {:>9.0}   {:>5.1} % | {:>5.1} %   paired {paired}",
             t.wall_rate(),
             t.cpu_rate(),
-            100.0 * t.wall_rate() / sonic.wall_rate(),
-            100.0 * t.cpu_rate() / sonic.cpu_rate()
+            100.0 * t.wall_rate() / dom.wall_rate(),
+            100.0 * t.cpu_rate() / dom.cpu_rate(),
         );
     }
     eprintln!(

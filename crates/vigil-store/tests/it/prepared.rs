@@ -141,3 +141,41 @@ fn buffers_prepared_again_hold_nothing_of_their_last_run() {
         plain.query_events(&q).unwrap()
     );
 }
+
+/// A segment naming more entities than one multi-row insert carries (object-level S3 events:
+/// an object each): every entity's events are found, and only those.
+#[test]
+fn segments_with_thousands_of_entities() {
+    let events: Vec<Event> = (0..1000)
+        .map(|n| {
+            let mut e = cloud_event(&format!("obj-{n:05}"), T0 + n as i64 * 1000, n, false);
+            if let vigil_model::EventBody::Cloud(c) = &mut e.body {
+                c.resources = vec![vigil_model::ResourceRef {
+                    id: format!("arn:aws:s3:::exports/part-{:05}.parquet", n / 2).into(),
+                    kind: Some("AWS::S3::Object".into()),
+                    account: None,
+                }];
+            }
+            e
+        })
+        .collect();
+    let mut store = Store::open_in_memory().unwrap();
+    let parts = [
+        PreparedEvents::prepare(&events[..333]).unwrap(),
+        PreparedEvents::prepare(&events[333..]).unwrap(),
+    ];
+    assert_eq!(store.insert_prepared(&parts).unwrap().new_count(), 1000);
+    for pair in events.chunks(2) {
+        let object = pair[0].entities().pop().unwrap();
+        assert!(object.id.contains("part-"), "{object}");
+        let found = store
+            .query_events(&EventQuery {
+                entity: Some(object.clone()),
+                ..EventQuery::default()
+            })
+            .unwrap();
+        let ids: Vec<&str> = found.iter().map(|s| s.event.id.as_str()).collect();
+        let want: Vec<&str> = pair.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, want, "{object}");
+    }
+}
