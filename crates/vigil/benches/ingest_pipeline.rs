@@ -17,24 +17,20 @@
 //! Run: `cargo bench -p vigil --bench ingest_pipeline`; `VIGIL_BENCH_EVENTS=200000` for a
 //! shorter run.
 //!
-//! Where it stands (2026-11-26, session 4, 200k events, 2 shared cores at load 2–6, so read the
-//! CPU column; two runs each): DOM 648k–742k events/CPU-s; parse + normalise 268k–356k
-//! (37–52 %, moving while the parser is reworked); with storage 116k–125k (16–18 %; 103k in a
-//! run at load 6.5), up from 59k–66k (9–10 %) at the start of the session; by wall time 145k–148k
-//! at load ~2.5 (was 69k–77k). The store stage's own cost (1/store − 1/parse
-//! per event) went from 9.8–11.7 µs to 4.8–5.2 µs of CPU: parser threads now encode each body,
-//! hash its dedup key and gather its entities (`vigil_store::PreparedEvents`) into buffers the
-//! writer hands back; the writer claims keys in slot order 128 rows per statement, writes the
-//! documents with `writev` straight from those buffers, merges per-file entity lists, and the
-//! feed keeps each file's events where they were parsed. What is left in the store stage, by
-//! profile (share of all CPU): JSON-encoding bodies 13 %, the segment `writev` (kernel copy)
-//! 8.5 %, SQLite inserts 8 % and commit 4.6 % (WAL frames: random dedup keys dirty most leaf
-//! pages), dropping the events after detection 7 %.
+//! After criterion's groups, paired rounds run the three stages one after another on each
+//! chunk (the first stage rotating), and the bench prints each stage's share of the DOM rate
+//! both over criterion's runs and as the median of the paired rounds. On this shared 2-core VM
+//! the host's load moves every rate by up to a third between runs; it moves the paired shares
+//! far less, so those are the figures to compare.
 //!
-//! At the end of the session, on a quiet machine (load ~1.4, two runs): DOM 697k–716k
-//! events/CPU-s; parse + normalise 247k–257k (34.5–36.9 %; by wall time 37.3–39.9 %); with
-//! storage 113k–116k (15.8–16.7 %; by wall time 17.4–18.5 %). The parse stage now runs on a
-//! fresh parser thread per chunk (cold heap) and the DOM stage on the warm bench thread.
+//! Where it stands (2026-11-27, 200k events, two runs): DOM 803k–813k events/s; parse +
+//! normalise 443k–449k, paired share 61–62 % by wall time and 61 % by CPU; with storage
+//! 164k–168k events per CPU-second (193k–197k/s wall), paired share 22–23 % by wall time and
+//! 19–20 % by CPU. With 1M events (a store that grows to 1M): parse 61–62 %, storage 20 % by
+//! wall time and 18 % by CPU.
+//! The store stage's own costs, by profile (share of the stage's CPU): the segment `writev`
+//! (kernel copy into the page cache) ~13 %, SQLite inserts and commit ~13 %, preparing
+//! (body JSON, entity lists, dedup keys) ~17 %, reading the files ~7 %, dropping events ~4 %.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -310,20 +306,31 @@ fn bench(c: &mut Criterion) {
     }
     g.finish();
 
-    // Paired rounds: the three stages one after another on each chunk, twice over the corpus,
-    // so a change in the machine's speed (other tenants of a shared host) falls on all three
-    // alike; the shares reported are medians of the per-chunk shares.
+    // Paired rounds: the three stages one after another on each chunk, three times over the
+    // corpus, so a change in the machine's speed (other tenants of a shared host) falls on all
+    // three alike; each round starts with the next stage in turn, so none always runs right
+    // after another's memory churn. The shares reported are medians of the per-round shares.
+    let rounds = 3 * CHUNKS;
     let mut stores = GrowingStore::new();
     let mut shares: [[Vec<f64>; 2]; 2] = Default::default();
-    for round in 0..2 * CHUNKS {
+    for round in 0..rounds {
         let chunk = &corpus.chunks[round % CHUNKS];
-        let dom = dom_stage(chunk, corpus.events);
-        let parse = parse_stage(chunk, corpus.events, &ctx);
-        let (db, _) = stores.next();
-        let store = store_stage(chunk, corpus.events, db);
-        for (s, t) in [parse, store].iter().enumerate() {
-            shares[s][0].push(t.wall_rate() / dom.wall_rate());
-            shares[s][1].push(t.cpu_rate() / dom.cpu_rate());
+        let mut t = [Tally::default(); 3];
+        for k in 0..3 {
+            let stage = (round + k) % 3;
+            t[stage] = match stage {
+                0 => dom_stage(chunk, corpus.events),
+                1 => parse_stage(chunk, corpus.events, &ctx),
+                _ => {
+                    let (db, i) = stores.next();
+                    assert_eq!(i, round % CHUNKS);
+                    store_stage(chunk, corpus.events, db)
+                }
+            };
+        }
+        for s in 0..2 {
+            shares[s][0].push(t[s + 1].wall_rate() / t[0].wall_rate());
+            shares[s][1].push(t[s + 1].cpu_rate() / t[0].cpu_rate());
         }
     }
 
@@ -332,8 +339,7 @@ fn bench(c: &mut Criterion) {
     let threads = IngestOptions::new(InputKind::Cloudtrail).threads;
     eprintln!(
         "\ningest_pipeline: events/s (wall | CPU) over criterion's runs, as a share of the \
-         sonic-rs DOM rate of those runs, and the median share of {} paired runs",
-        2 * CHUNKS
+         sonic-rs DOM rate of those runs, and the median share of {rounds} paired runs"
     );
     for (stage, name) in stages.iter().enumerate() {
         let t = tallies[stage];
