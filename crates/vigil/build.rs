@@ -6,11 +6,21 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+    // Read when the script runs, not baked in when it is compiled (`env!`): a target directory
+    // shared between checkouts reuses one compiled script for all of them, and a baked-in path
+    // pointed it at a checkout that may be gone (an empty pack, silently).
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let root = Path::new(&manifest).join("../../rules");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
     collect(&root, &mut files);
     files.sort();
+    // A `vigil` without its rule pack would run and detect far less without a word.
+    assert!(
+        !files.is_empty(),
+        "no rule files under {}: the rule pack must be embedded",
+        root.display()
+    );
     let mut code = String::from("/// Vigil's rule pack: (path under `rules/`, YAML text).\n");
     code.push_str("pub const EMBEDDED_RULES: &[(&str, &str)] = &[\n");
     for f in &files {

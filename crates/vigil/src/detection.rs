@@ -321,3 +321,34 @@ pub fn write_human(out: &mut impl std::io::Write, s: &DetectSummary) -> std::io:
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule_files(dir: &Path, n: &mut usize) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rule_files(&path, n);
+            } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                *n += 1;
+            }
+        }
+    }
+
+    /// The binary carries the whole rule pack of this checkout, and every rule in it loads.
+    #[test]
+    fn the_embedded_pack_is_the_rules_directory() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+        let mut files = 0;
+        rule_files(&root, &mut files);
+        assert!(files > 100, "{files} rule files under {}", root.display());
+        assert_eq!(embedded::EMBEDDED_RULES.len(), files);
+        let empty = tempfile::tempdir().unwrap();
+        // Nothing in the test environment sets VIGIL_RULES (it would replace the pack).
+        let (_, loaded) = load_rules(&[], empty.path());
+        assert_eq!(loaded.dirs, ["embedded rule pack"]);
+        assert_eq!((loaded.rules, loaded.problems), (files, 0));
+    }
+}
