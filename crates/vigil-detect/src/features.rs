@@ -110,21 +110,52 @@ pub fn network_name(ip: IpAddr) -> String {
 /// The program family of a user agent: `aws-cli`, `Boto3`, `aws-sdk-go`, `browser`,
 /// `console.amazonaws.com`. Versions and platform details are dropped.
 pub fn ua_family(ua: &str) -> Option<&str> {
-    let ua = ua.trim().trim_start_matches('[');
-    if ua.is_empty() {
-        return None;
-    }
+    // Byte searches (the delimiters are ASCII): every cloud event passes through here, and the
+    // `char`-pattern forms were 2 % of a hunt. The same result as trimming first, which a
+    // property test checks: trailing whitespace matters only when no delimiter comes before it.
+    let ua = ua.trim_start().trim_start_matches('[');
     if ua.starts_with("Mozilla/") {
         return Some("browser");
     }
-    let end = ua.find(['/', ' ', ']', ',']).unwrap_or(ua.len());
-    let fam = &ua[..end];
+    let fam = match ua
+        .bytes()
+        .position(|b| matches!(b, b'/' | b' ' | b']' | b','))
+    {
+        Some(end) if !ua[end..].trim().is_empty() => &ua[..end],
+        _ => ua
+            .trim_end()
+            .split([' ', '/', ']', ','])
+            .next()
+            .unwrap_or(""),
+    };
     (!fam.is_empty()).then_some(fam)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain statement of [`ua_family`], which the fast one must equal.
+    fn ua_family_reference(ua: &str) -> Option<&str> {
+        let ua = ua.trim().trim_start_matches('[');
+        if ua.is_empty() {
+            return None;
+        }
+        if ua.starts_with("Mozilla/") {
+            return Some("browser");
+        }
+        let end = ua.find(['/', ' ', ']', ',']).unwrap_or(ua.len());
+        let fam = &ua[..end];
+        (!fam.is_empty()).then_some(fam)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        #[test]
+        fn ua_family_is_its_reference(ua in "[ \\t\u{a0}\u{3000}\\[\\]/,a-zA-Z0-9.#-]{0,24}|Mozilla/5.0 .{0,10}|.{0,20}") {
+            proptest::prop_assert_eq!(ua_family(&ua), ua_family_reference(&ua));
+        }
+    }
 
     #[test]
     fn regions_and_agents() {

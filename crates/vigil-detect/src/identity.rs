@@ -125,8 +125,31 @@ pub struct IdentityResolver {
     key_owners: FastMap<Box<str>, Box<str>>,
     /// Chains of long-lived keys, built once per key.
     key_chains: FastMap<Box<str>, Arc<Chain>>,
+    /// Chains built from the actor of a temporary key whose session was not seen starting
+    /// (one role hop), kept per key and reused only for the same role session. A memo like
+    /// `key_chains`: never saved, rebuilt as events come.
+    role_chains: FastMap<Box<str>, Arc<Chain>>,
     pub expired_sessions: u64,
     next_sweep: i64,
+}
+
+/// Whether `chain` is the one [`IdentityResolver::build`] makes for an assumed-role `actor`
+/// whose session was not seen starting: its role as origin, one hop through its session.
+fn same_role_session(chain: &Chain, actor: &Actor) -> bool {
+    let Actor::AssumedRole {
+        role_arn,
+        session_arn,
+        account,
+        ..
+    } = actor
+    else {
+        return false;
+    };
+    matches!(&chain.origin, Origin::Role { arn } if arn == role_arn.as_str())
+        && matches!(chain.hops.as_slice(), [hop]
+            if hop.role_arn == role_arn.as_str()
+                && hop.session_arn.as_deref() == Some(session_arn.as_str())
+                && hop.account == account.as_str())
 }
 
 impl IdentityResolver {
@@ -151,6 +174,7 @@ impl IdentityResolver {
                 .map(|(k, v)| (k.into_boxed_str(), v.into_boxed_str()))
                 .collect(),
             key_chains: FastMap::default(),
+            role_chains: FastMap::default(),
             expired_sessions: state.expired_sessions,
             next_sweep: 0,
         }
@@ -198,14 +222,21 @@ impl IdentityResolver {
             if let Some(chain) = self.key_chains.get(k) {
                 return chain.clone();
             }
+            if let Some(chain) = self.role_chains.get(k)
+                && same_role_session(chain, &c.actor)
+            {
+                return chain.clone();
+            }
         }
         let chain = Arc::new(self.build(c, key));
-        if let Some(k) = key
-            && k.starts_with("AKIA")
-            && chain.origin.principal().is_some()
-            && self.key_chains.len() < MAX_SESSIONS
-        {
-            self.key_chains.insert(k.into(), chain.clone());
+        if let Some(k) = key {
+            if k.starts_with("AKIA") {
+                if chain.origin.principal().is_some() && self.key_chains.len() < MAX_SESSIONS {
+                    self.key_chains.insert(k.into(), chain.clone());
+                }
+            } else if same_role_session(&chain, &c.actor) && self.role_chains.len() < MAX_SESSIONS {
+                self.role_chains.insert(k.into(), chain.clone());
+            }
         }
         chain
     }

@@ -169,6 +169,79 @@ fn role_chaining_across_accounts_resolves_to_the_first_key() {
     assert!(r.expired_sessions >= 2);
 }
 
+/// A temporary key whose session was not seen starting resolves to its role, one hop. The
+/// chain is reused for that key's later events, but only while they come from the same role
+/// session: the same key under another session (forged or mangled input) gets its own chain,
+/// and a session learnt later from an STS response wins over the reused one.
+#[test]
+fn unseen_sessions_resolve_to_their_role_and_reuse_only_for_the_same_session() {
+    let mut r = IdentityResolver::default();
+    let t = 1_700_000_000_000;
+    let key = "ASIAUNSEEN0000000001";
+    let ev = |id: &str, at: i64, actor: Actor| {
+        call(
+            id,
+            at,
+            ACCT,
+            "us-east-1",
+            "s3",
+            "ListBuckets",
+            actor,
+            key,
+            "192.0.2.7",
+        )
+    };
+    let first = ev("1", t, session(ACCT, "Ops", "alice"));
+    let again = ev("2", t + 1000, session(ACCT, "Ops", "alice"));
+    let forged = ev("3", t + 2000, session(ACCT, "Admin", "mallory"));
+    let a = r.resolve(first.cloud().unwrap());
+    assert_eq!(
+        a.origin,
+        Origin::Role {
+            arn: format!("arn:aws:iam::{ACCT}:role/Ops")
+        }
+    );
+    assert_eq!(a.hops.len(), 1);
+    assert_eq!(a.hops[0].session_key, key);
+    assert_eq!(*r.resolve(again.cloud().unwrap()), *a);
+    let f = r.resolve(forged.cloud().unwrap());
+    assert_eq!(
+        f.origin,
+        Origin::Role {
+            arn: format!("arn:aws:iam::{ACCT}:role/Admin")
+        }
+    );
+    assert_eq!(
+        f.hops[0].session_arn.as_deref(),
+        Some(format!("arn:aws:sts::{ACCT}:assumed-role/Admin/mallory").as_str())
+    );
+    // Now the key's session is seen starting: a user's AssumeRole hands it out.
+    let start = assume(
+        call(
+            "4",
+            t + 3000,
+            ACCT,
+            "us-east-1",
+            "sts",
+            "AssumeRole",
+            user("dev"),
+            "AKIAAAAAAAAAAAAAAAA9",
+            "192.0.2.1",
+        ),
+        &format!("arn:aws:iam::{ACCT}:role/Ops"),
+        key,
+    );
+    let sc = start.cloud().unwrap();
+    let chain = r.resolve(sc);
+    r.learn(sc, &chain, start.time);
+    let later = r.resolve(
+        ev("5", t + 4000, session(ACCT, "Ops", "alice"))
+            .cloud()
+            .unwrap(),
+    );
+    assert_eq!(later.root, "key:AKIAAAAAAAAAAAAAAAA9");
+}
+
 #[test]
 fn odd_events_do_not_break_or_poison_baselines() {
     let mut engine = Engine::new(DetectConfig::default(), Box::new(NoRules));
