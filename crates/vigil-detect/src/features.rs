@@ -122,11 +122,9 @@ pub fn ua_family(ua: &str) -> Option<&str> {
         .position(|b| matches!(b, b'/' | b' ' | b']' | b','))
     {
         Some(end) if !ua[end..].trim().is_empty() => &ua[..end],
-        _ => ua
-            .trim_end()
-            .split([' ', '/', ']', ','])
-            .next()
-            .unwrap_or(""),
+        // Only whitespace from the delimiter on: the trailing whitespace trimmed first.
+        Some(end) => ua[..end].trim_end(),
+        None => ua.trim_end(),
     };
     (!fam.is_empty()).then_some(fam)
 }

@@ -83,7 +83,11 @@ pub(crate) fn claim_all(conn: &Connection, keys: &[(EventKey, i64)]) -> Result<V
     for chunk in order.chunks(ROWS_PER_INSERT) {
         let rows = chunk.iter().filter_map(|&i| keys.get(i));
         let inserted = conn
-            .prepare_cached(&multi_row_insert(chunk.len()))?
+            .prepare_cached(&crate::multi_row::insert_sql(
+                "INSERT OR IGNORE INTO event_keys (slot, check_hash, seq) VALUES ",
+                3,
+                chunk.len(),
+            ))?
             .execute(rusqlite::params_from_iter(
                 rows.flat_map(|(k, seq)| [k.slot, k.check, *seq]),
             ))?;
@@ -107,14 +111,6 @@ pub(crate) fn claim_all(conn: &Connection, keys: &[(EventKey, i64)]) -> Result<V
         }
     }
     Ok(out)
-}
-
-fn multi_row_insert(rows: usize) -> String {
-    let mut sql = String::from("INSERT OR IGNORE INTO event_keys (slot, check_hash, seq) VALUES ");
-    for i in 0..rows {
-        sql.push_str(if i == 0 { "(?,?,?)" } else { ",(?,?,?)" });
-    }
-    sql
 }
 
 /// Gives the key stored under `slot` the seq `seq` (a batch's seqs close up over its

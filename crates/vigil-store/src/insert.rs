@@ -115,8 +115,13 @@ pub(crate) fn insert_parts(
         for ((entity, p), list) in chunk.iter().zip(&lists) {
             values.extend([entity as &dyn rusqlite::ToSql, &base, &p.min, &p.max, list]);
         }
-        tx.prepare_cached(&multi_row_link(chunk.len()))?
-            .execute(rusqlite::params_from_iter(values))?;
+        tx.prepare_cached(&crate::multi_row::insert_sql(
+            "INSERT INTO segment_entities \
+             (entity, base_seq, min_time_ms, max_time_ms, ordinals) VALUES ",
+            5,
+            chunk.len(),
+        ))?
+        .execute(rusqlite::params_from_iter(values))?;
     }
     let mut bump = tx.prepare_cached(BUMP_COUNTS)?;
     for (source, (n, min, max)) in counts {
@@ -127,20 +132,6 @@ pub(crate) fn insert_parts(
 
 /// Entity rows per multi-row insert.
 const LINKS_PER_INSERT: usize = 64;
-
-fn multi_row_link(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO segment_entities (entity, base_seq, min_time_ms, max_time_ms, ordinals) VALUES ",
-    );
-    for i in 0..rows {
-        sql.push_str(if i == 0 {
-            "(?,?,?,?,?)"
-        } else {
-            ",(?,?,?,?,?)"
-        });
-    }
-    sql
-}
 
 /// Marks an input event that is not stored by this batch.
 const NOT_NEW: u32 = u32::MAX;

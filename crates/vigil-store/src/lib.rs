@@ -19,6 +19,7 @@ mod event_store;
 mod events;
 mod insert;
 mod legacy_events;
+mod multi_row;
 mod prepared;
 mod schema;
 mod seeded_hash;
