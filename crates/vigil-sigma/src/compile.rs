@@ -90,6 +90,11 @@ pub(crate) fn optimise(n: Node) -> Node {
         Node::And(v) => Node::And(sorted(v)),
         Node::Or(v) => Node::Or(sorted(v)),
         Node::Not(x) => Node::Not(Box::new(optimise(*x))),
+        Node::Field(acc, ValueTest::Items(items, false))
+            if items.iter().filter(|i| is_cidr(i)).count() >= 2 =>
+        {
+            Node::Field(acc, ValueTest::Items(merge_cidrs(items), false))
+        }
         Node::Field(acc, ValueTest::Items(items, false)) if items.len() >= 3 => {
             match contains_automaton(&items) {
                 Some((ac, needles)) => Node::Field(acc, ValueTest::AnyContains(ac, needles)),
@@ -111,6 +116,27 @@ pub(crate) fn optimise(n: Node) -> Node {
         }
         other => other,
     }
+}
+
+fn is_cidr(i: &Item) -> bool {
+    matches!(i, Item::Str(m) if matches!(m.pattern, Pattern::Cidr(_)))
+}
+
+/// Any-of `|cidr` values as one test: the field's address is parsed once, not once per range.
+fn merge_cidrs(items: Box<[Item]>) -> Box<[Item]> {
+    let mut ranges = Vec::new();
+    let mut out = Vec::with_capacity(items.len());
+    for it in items.into_vec() {
+        match it {
+            Item::Str(StrMatcher {
+                pattern: Pattern::Cidr(r),
+                ..
+            }) => ranges.extend(r.into_vec()),
+            other => out.push(other),
+        }
+    }
+    out.push(Item::Str(StrMatcher::new(Pattern::Cidr(ranges.into()), false)));
+    out.into()
 }
 
 fn sorted(v: Box<[Node]>) -> Box<[Node]> {
@@ -508,7 +534,7 @@ fn string_items(text: &str, m: &Mods) -> Result<Vec<Item>, String> {
         }
         MatchKind::Cidr => {
             let c = Cidr::parse(text).ok_or_else(|| format!("`{text}` is not a CIDR range"))?;
-            return Ok(vec![mk(Pattern::Cidr(c))]);
+            return Ok(vec![mk(Pattern::Cidr([c].into()))]);
         }
         MatchKind::Cmp(op) => {
             let n: f64 = text

@@ -1,0 +1,77 @@
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+//! Value lists the optimiser rewrites: a field's `|cidr` ranges become one test (the address
+//! parsed once), `|contains` values are searched around one anchor byte. Whatever the
+//! rewriting, a list still means "any of these", and a value outside every range, or not an
+//! address at all, matches none.
+
+use std::path::PathBuf;
+use vigil_ingest::{FileContext, Limits, parse_cloudtrail_bytes};
+use vigil_sigma::{RuleSet, RuleSource};
+
+const RULE: &str = r#"
+title: lists
+id: lists
+logsource: {product: aws, service: cloudtrail}
+level: high
+detection:
+  private:
+    sourceIPAddress|cidr:
+      - 10.0.0.0/8
+      - 192.168.0.0/16
+      - 2001:db8::/32
+  internal:
+    sourceIPAddress: AWS Internal
+  agent:
+    userAgent|contains:
+      - amazon-ssm-agent
+      - /I-
+  condition: (private or internal) and not agent
+"#;
+
+fn fires(ip: &str, agent: &str) -> bool {
+    let (set, problems) = RuleSet::from_sources([RuleSource {
+        path: PathBuf::from("lists.yml"),
+        text: RULE.to_string(),
+    }]);
+    assert!(problems.is_empty(), "{problems:?}");
+    let line = serde_json::json!({
+        "eventVersion": "1.08", "eventID": "e-1", "eventTime": "2026-10-01T00:00:00Z",
+        "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
+        "awsRegion": "us-east-1", "sourceIPAddress": ip, "userAgent": agent,
+        "recipientAccountId": "111122223333",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/a",
+                         "accountId": "111122223333", "userName": "a"}
+    })
+    .to_string();
+    let (events, skips) =
+        parse_cloudtrail_bytes(line.as_bytes(), &FileContext::new(&Limits::default()));
+    assert!(skips.is_empty(), "{skips:?}");
+    let mut hits = Vec::new();
+    set.matches(&events[0], &mut hits);
+    !hits.is_empty()
+}
+
+#[test]
+fn any_range_of_a_list_matches_and_nothing_else_does() {
+    for ip in ["10.1.2.3", "192.168.255.1", "2001:db8::1", " 10.0.0.1 ", "AWS Internal"] {
+        assert!(fires(ip, "curl/8"), "{ip}");
+    }
+    for ip in ["11.0.0.1", "192.169.0.1", "2001:db9::1", "ec2.amazonaws.com", "", "10.0.0"] {
+        assert!(!fires(ip, "curl/8"), "{ip}");
+    }
+}
+
+#[test]
+fn contains_values_match_anywhere_ignoring_case() {
+    for agent in [
+        "aws-sdk-go/1.44 amazon-ssm-agent/3.3",
+        "AMAZON-SSM-AGENT",
+        "x/i-",
+        "arn:aws:sts::1:assumed-role/r/I-0abc",
+    ] {
+        assert!(!fires("10.0.0.1", agent), "{agent}");
+    }
+    for agent in ["amazon-ssm", "amazon_ssm_agent", "i-", "/i", "", "aws-cli/2"] {
+        assert!(fires("10.0.0.1", agent), "{agent}");
+    }
+}
