@@ -267,8 +267,21 @@ fn read_cloudtrail_blocks(path: &Path, limits: &Limits, block: usize) -> FileOut
         return whole();
     }
     let ctx = FileContext::for_path(path, limits);
+    // Room for the whole file when it may be read whole (a large `Records` document; that is
+    // only known after the first block): going on from a block-sized buffer copied the block
+    // into a new, fresh one. Reserved but untouched memory costs nothing, so a JSON-lines file
+    // still only touches a block and a half. Past what a thread keeps, blocks it is.
+    let want = match usize::try_from(size) {
+        Ok(s) if s < MAX_SPARE => s + 1,
+        _ => 0,
+    }
+    .max(block.saturating_add(block / 2));
     let mut buf = spare_buffer();
-    buf.reserve(block.saturating_add(block / 2));
+    if buf.capacity() < want {
+        // Growing a kept buffer would copy its whole old capacity; nothing in it is in use.
+        buf = Vec::new();
+        let _ = buf.try_reserve_exact(want);
+    }
     let Ok(eof) = fill(&mut file, &mut buf, block) else {
         keep_buffer(buf);
         return whole();

@@ -135,7 +135,10 @@ fn merge_cidrs(items: Box<[Item]>) -> Box<[Item]> {
             other => out.push(other),
         }
     }
-    out.push(Item::Str(StrMatcher::new(Pattern::Cidr(ranges.into()), false)));
+    out.push(Item::Str(StrMatcher::new(
+        Pattern::Cidr(ranges.into()),
+        false,
+    )));
     out.into()
 }
 

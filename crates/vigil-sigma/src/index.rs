@@ -55,6 +55,9 @@ pub(crate) fn required(node: &Node, acc: &Accessor, kind: KeyKind) -> Option<Vec
     }
 }
 
+/// A key (as the rule spelt it, lowercased) and the rules filed under it.
+type Filed = (Box<str>, Vec<u32>);
+
 /// Rules filed by key, looked up ignoring ASCII case.
 ///
 /// Keys are hashed with their ASCII letters folded as they are read (eight bytes at a time),
@@ -64,7 +67,7 @@ pub(crate) fn required(node: &Node, acc: &Accessor, kind: KeyKind) -> Option<Vec
 /// type, error code), and the copy plus SipHash cost more than all but a few rules.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct KeyIndex {
-    map: HashMap<u64, Vec<(Box<str>, Vec<u32>)>, BuildHasherDefault<Folded>>,
+    map: HashMap<u64, Vec<Filed>, BuildHasherDefault<Folded>>,
     keys: usize,
 }
 
@@ -111,13 +114,17 @@ pub(crate) fn folded_hash(key: &[u8]) -> u64 {
     for c in &mut chunks {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
-        h = (h ^ lower8(u64::from_le_bytes(w))).wrapping_mul(K).rotate_left(29);
+        h = (h ^ lower8(u64::from_le_bytes(w)))
+            .wrapping_mul(K)
+            .rotate_left(29);
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
         let mut w = [0u8; 8];
         w[..rest.len()].copy_from_slice(rest);
-        h = (h ^ lower8(u64::from_le_bytes(w))).wrapping_mul(K).rotate_left(29);
+        h = (h ^ lower8(u64::from_le_bytes(w)))
+            .wrapping_mul(K)
+            .rotate_left(29);
     }
     // Final mix so the low bits the table uses depend on every input bit.
     h ^= h >> 32;

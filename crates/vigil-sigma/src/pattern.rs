@@ -481,7 +481,10 @@ mod tests {
 
     #[test]
     fn cidr_and_numbers() {
-        let c = StrMatcher::new(Pattern::Cidr([Cidr::parse("10.0.0.0/8").unwrap()].into()), false);
+        let c = StrMatcher::new(
+            Pattern::Cidr([Cidr::parse("10.0.0.0/8").unwrap()].into()),
+            false,
+        );
         assert!(c.is_match("10.1.2.3"));
         assert!(!c.is_match("11.1.2.3"));
         assert!(!c.is_match("ec2.amazonaws.com"));

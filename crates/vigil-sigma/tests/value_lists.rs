@@ -53,10 +53,23 @@ fn fires(ip: &str, agent: &str) -> bool {
 
 #[test]
 fn any_range_of_a_list_matches_and_nothing_else_does() {
-    for ip in ["10.1.2.3", "192.168.255.1", "2001:db8::1", " 10.0.0.1 ", "AWS Internal"] {
+    for ip in [
+        "10.1.2.3",
+        "192.168.255.1",
+        "2001:db8::1",
+        " 10.0.0.1 ",
+        "AWS Internal",
+    ] {
         assert!(fires(ip, "curl/8"), "{ip}");
     }
-    for ip in ["11.0.0.1", "192.169.0.1", "2001:db9::1", "ec2.amazonaws.com", "", "10.0.0"] {
+    for ip in [
+        "11.0.0.1",
+        "192.169.0.1",
+        "2001:db9::1",
+        "ec2.amazonaws.com",
+        "",
+        "10.0.0",
+    ] {
         assert!(!fires(ip, "curl/8"), "{ip}");
     }
 }
@@ -71,7 +84,14 @@ fn contains_values_match_anywhere_ignoring_case() {
     ] {
         assert!(!fires("10.0.0.1", agent), "{agent}");
     }
-    for agent in ["amazon-ssm", "amazon_ssm_agent", "i-", "/i", "", "aws-cli/2"] {
+    for agent in [
+        "amazon-ssm",
+        "amazon_ssm_agent",
+        "i-",
+        "/i",
+        "",
+        "aws-cli/2",
+    ] {
         assert!(fires("10.0.0.1", agent), "{agent}");
     }
 }

@@ -146,7 +146,7 @@ fn postings<'a>(
     let mut merged: HashMap<&str, Posting, SeededHash> = HashMap::default();
     let mut first = 0usize;
     for part in parts {
-        for (entity, events) in &part.entities {
+        for (entity, events) in part.entities() {
             let mut ordinals = events
                 .iter()
                 .filter_map(|&e| ordinal_of.get(first + e as usize).copied())
@@ -155,7 +155,7 @@ fn postings<'a>(
             if ordinals.peek().is_none() {
                 continue;
             }
-            let p = merged.entry(entity.as_str()).or_insert(Posting {
+            let p = merged.entry(entity).or_insert(Posting {
                 ordinals: Vec::new(),
                 min: i64::MAX,
                 max: i64::MIN,

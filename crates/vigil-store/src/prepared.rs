@@ -21,14 +21,22 @@ use vigil_model::{Event, EventSource, Timestamp};
 #[derive(Debug, Default, Clone)]
 pub struct PreparedEvents {
     pub(crate) events: Vec<PreparedEvent>,
-    /// Every document, back to back.
-    pub(crate) docs: Vec<u8>,
-    /// The distinct entity keys (`kind:id`) of these events, each with the indexes of the
-    /// events involving it, ascending. Gathered here so the writer merges a few lists per
-    /// entity rather than hashing every mention.
-    pub(crate) entities: Vec<(String, Vec<u32>)>,
-    /// Where each entity key is in `entities`, while preparing.
+    /// The documents, back to back in chunks of about [`CHUNK`] bytes (the first
+    /// `chunks_used`; the rest are kept for the next run).
+    chunks: Vec<Vec<u8>>,
+    chunks_used: usize,
+    /// The distinct entity keys (`kind:id`) of these events, in order of first mention.
+    keys: Vec<String>,
+    /// Per entity key, the end of its events in `postings` (each run ascending). Gathered
+    /// here so the writer merges a few lists per entity rather than hashing every mention.
+    ends: Vec<u32>,
+    postings: Vec<u32>,
+    /// While preparing: where each key is in `keys`, and per mention (entity, event) with
+    /// per entity its count and last event, for the counting sort that makes `postings`.
     index: HashMap<String, u32, SeededHash>,
+    mentions: Vec<(u32, u32)>,
+    counts: Vec<u32>,
+    last: Vec<u32>,
     scratch: String,
 }
 
@@ -38,16 +46,22 @@ pub(crate) struct PreparedEvent {
     pub time: Timestamp,
     pub source: EventSource,
     pub key: EventKey,
-    /// Its document in `docs`.
-    pub doc: Range<usize>,
+    /// Its document: chunk, then the range in it.
+    pub chunk: u32,
+    pub doc: Range<u32>,
 }
 
-/// Events encoded before the buffer is sized from their average.
-const SIZING_SAMPLE: usize = 32;
+/// Bytes per document chunk. Why chunks and not one buffer: a file's documents are megabytes
+/// and their total is not known before they are encoded; one buffer had to be sized by
+/// guessing, and each wrong guess copied everything encoded so far into fresh memory.
+const CHUNK: usize = 4 << 20;
 
-/// The most that sizing reserves up front (a few huge first events must not reserve gigabytes);
-/// past it the buffer grows as it needs.
-const MAX_RESERVE: usize = 64 * 1024 * 1024;
+/// A document starts a new chunk when less than this is left in the current one, so a chunk
+/// grows (and is copied) only for a document larger than this.
+const HEADROOM: usize = 256 << 10;
+
+/// `last` of an entity not yet mentioned.
+const NONE: u32 = u32::MAX;
 
 impl PreparedEvents {
     /// Prepares `events` for storing. Fails only when an event cannot be encoded (an id over
@@ -63,41 +77,72 @@ impl PreparedEvents {
     /// about as much as encoding the documents. Buffers passed round again are already mapped.
     pub fn prepare_again(mut self, events: &[Event]) -> Result<PreparedEvents> {
         self.events.clear();
-        self.docs.clear();
-        self.entities.clear();
+        for c in &mut self.chunks {
+            c.clear();
+        }
+        self.chunks_used = 0;
+        self.keys.clear();
+        self.ends.clear();
+        self.postings.clear();
         self.index.clear();
+        self.mentions.clear();
+        self.counts.clear();
+        self.last.clear();
         self.events.reserve(events.len());
-        let index = u32::try_from(events.len()).map_err(|_| StoreError::BadValue {
-            what: "events in one run",
-            key: String::new(),
-            value: events.len().to_string(),
-        })?;
+        let index = u32::try_from(events.len())
+            .ok()
+            .filter(|&n| n != NONE)
+            .ok_or_else(|| StoreError::BadValue {
+                what: "events in one run",
+                key: String::new(),
+                value: events.len().to_string(),
+            })?;
         for (i, event) in (0..index).zip(events) {
-            if i as usize == SIZING_SAMPLE {
-                // Size the buffer once from the first documents rather than let it double
-                // its way up, copying and faulting in every intermediate size.
-                let want = ((self.docs.len() / SIZING_SAMPLE)
-                    .saturating_mul(events.len())
-                    .saturating_mul(9)
-                    / 8)
-                .min(MAX_RESERVE);
-                if self.docs.capacity() < want {
-                    // Into a new buffer: growing a reused one would copy all of its old
-                    // capacity, where only the sample's documents are in use.
-                    let mut docs = Vec::with_capacity(want);
-                    docs.extend_from_slice(&self.docs);
-                    self.docs = docs;
-                }
-            }
             self.push(i, event)?;
         }
+        self.gather_postings();
         Ok(self)
     }
 
+    /// The chunk the next document goes to, starting a new one when this one is nearly full.
+    fn chunk_for_next(&mut self) -> usize {
+        let current = self.chunks_used.checked_sub(1);
+        if let Some(c) = current
+            && let Some(buf) = self.chunks.get(c)
+            && buf.capacity() - buf.len() >= HEADROOM
+        {
+            return c;
+        }
+        let next = self.chunks_used;
+        if self.chunks.len() <= next {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        self.chunks_used += 1;
+        next
+    }
+
     fn push(&mut self, i: u32, event: &Event) -> Result<()> {
-        let start = self.docs.len();
-        segment::doc::encode(event, &mut self.docs)?;
-        let (index, entities, scratch) = (&mut self.index, &mut self.entities, &mut self.scratch);
+        let c = self.chunk_for_next();
+        let Some(buf) = self.chunks.get_mut(c) else {
+            return Err(StoreError::BadValue {
+                what: "document chunk",
+                key: String::new(),
+                value: c.to_string(),
+            });
+        };
+        let start = buf.len();
+        segment::doc::encode(event, buf)?;
+        let doc = u32::try_from(start)
+            .ok()
+            .zip(u32::try_from(buf.len()).ok())
+            .map(|(s, e)| s..e)
+            .ok_or_else(|| StoreError::BadValue {
+                what: "document",
+                key: event.id.to_string(),
+                value: format!("{} bytes", buf.len() - start),
+            })?;
+        let (index, keys, scratch) = (&mut self.index, &mut self.keys, &mut self.scratch);
+        let (mentions, counts, last) = (&mut self.mentions, &mut self.counts, &mut self.last);
         event.each_entity(|kind, id| {
             scratch.clear();
             scratch.push_str(kind.as_str());
@@ -106,26 +151,68 @@ impl PreparedEvents {
             let slot = match index.get(scratch.as_str()) {
                 Some(&slot) => slot,
                 None => {
-                    let slot = u32::try_from(entities.len()).unwrap_or(u32::MAX);
+                    let slot = u32::try_from(keys.len()).unwrap_or(NONE);
                     index.insert(scratch.clone(), slot);
-                    entities.push((scratch.clone(), Vec::new()));
+                    keys.push(scratch.clone());
+                    counts.push(0);
+                    last.push(NONE);
                     slot
                 }
             };
             // An entity the event names twice is listed once.
-            if let Some((_, events)) = entities.get_mut(slot as usize)
-                && events.last() != Some(&i)
+            if let (Some(l), Some(n)) = (last.get_mut(slot as usize), counts.get_mut(slot as usize))
+                && *l != i
             {
-                events.push(i);
+                *l = i;
+                *n += 1;
+                mentions.push((slot, i));
             }
         });
         self.events.push(PreparedEvent {
             time: event.time,
             source: event.source,
             key: EventKey::of(event.source, &event.id),
-            doc: start..self.docs.len(),
+            chunk: u32::try_from(c).unwrap_or(u32::MAX),
+            doc,
         });
         Ok(())
+    }
+
+    /// Mentions, in event order, into one run of events per entity (a counting sort: runs
+    /// come out ascending because mentions are in event order).
+    fn gather_postings(&mut self) {
+        let mut next: Vec<u32> = Vec::with_capacity(self.counts.len());
+        let mut total = 0u32;
+        for &n in &self.counts {
+            next.push(total);
+            total += n;
+            self.ends.push(total);
+        }
+        self.postings.resize(total as usize, 0);
+        for &(slot, event) in &self.mentions {
+            if let Some(at) = next.get_mut(slot as usize) {
+                if let Some(p) = self.postings.get_mut(*at as usize) {
+                    *p = event;
+                }
+                *at += 1;
+            }
+        }
+    }
+
+    /// Every entity key of these events with the events (indexes here) that involve it.
+    pub(crate) fn entities(&self) -> impl Iterator<Item = (&str, &[u32])> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        self.keys
+            .iter()
+            .zip(starts.zip(&self.ends))
+            .map(|(k, (s, &e))| {
+                (
+                    k.as_str(),
+                    self.postings
+                        .get(s as usize..e as usize)
+                        .unwrap_or_default(),
+                )
+            })
     }
 
     /// How many events were prepared.
@@ -139,6 +226,9 @@ impl PreparedEvents {
 
     /// The document of event `e`.
     pub(crate) fn doc(&self, e: &PreparedEvent) -> &[u8] {
-        self.docs.get(e.doc.clone()).unwrap_or_default()
+        self.chunks
+            .get(e.chunk as usize)
+            .and_then(|c| c.get(e.doc.start as usize..e.doc.end as usize))
+            .unwrap_or_default()
     }
 }

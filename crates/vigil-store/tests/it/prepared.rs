@@ -179,3 +179,32 @@ fn segments_with_thousands_of_entities() {
         assert_eq!(ids, want, "{object}");
     }
 }
+
+/// Documents of one run spread over several chunks, with some larger than a chunk's headroom
+/// and one larger than a whole chunk: each reads back as exactly the event stored.
+#[test]
+fn documents_across_chunks_read_back_whole() {
+    use crate::fixtures::cloud_event;
+    use vigil_model::{EventBody, RawJson};
+    let mut events: Vec<Event> = (0..3000)
+        .map(|i| cloud_event(&format!("big-{i:05}"), T0 + i as i64 * 1000, i, true))
+        .collect();
+    for (at, size) in [(5usize, 300 << 10), (1500, 5 << 20), (1501, 200 << 10)] {
+        if let EventBody::Cloud(c) = &mut events[at].body {
+            let text = serde_json::json!({ "blob": "x".repeat(size) }).to_string();
+            c.request_parameters = Some(RawJson::parse(text).unwrap());
+        }
+    }
+    let prepared = PreparedEvents::prepare(&events).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    assert_eq!(
+        store.insert_prepared(&[prepared]).unwrap().new_count(),
+        3000
+    );
+    let stored = all(&store);
+    assert_eq!(stored.len(), 3000);
+    for s in stored {
+        let i: usize = s.event.id.trim_start_matches("big-").parse().unwrap();
+        assert!(s.event == events[i], "event {i} changed in the store");
+    }
+}
