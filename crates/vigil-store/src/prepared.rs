@@ -8,11 +8,12 @@
 
 use crate::error::{Result, StoreError};
 use crate::event_keys::EventKey;
-use crate::seeded_hash::SeededHash;
 use crate::segment;
-use std::collections::HashMap;
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
 use std::ops::Range;
 use vigil_model::{Event, EventSource, Timestamp};
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// A run of events (typically one file's) ready for [`crate::Store::insert_prepared`].
 ///
@@ -25,19 +26,23 @@ pub struct PreparedEvents {
     /// `chunks_used`; the rest are kept for the next run).
     chunks: Vec<Vec<u8>>,
     chunks_used: usize,
-    /// The distinct entity keys (`kind:id`) of these events, in order of first mention.
-    keys: Vec<String>,
+    /// The distinct entity keys (`kind:id`) of these events, in order of first mention, back
+    /// to back; `key_ends` has where each ends.
+    key_text: String,
+    key_ends: Vec<u32>,
     /// Per entity key, the end of its events in `postings` (each run ascending). Gathered
     /// here so the writer merges a few lists per entity rather than hashing every mention.
     ends: Vec<u32>,
     postings: Vec<u32>,
-    /// While preparing: where each key is in `keys`, and per mention (entity, event) with
-    /// per entity its count and last event, for the counting sort that makes `postings`.
-    index: HashMap<String, u32, SeededHash>,
+    /// While preparing: (hash, entity) of every key, found by kind and id without writing
+    /// the key out (hashbrown's `HashTable` compares against the arena); and per mention
+    /// (entity, event) with per entity its count and last event, for the counting sort that
+    /// makes `postings`.
+    index: HashTable<(u64, u32)>,
+    seed: u64,
     mentions: Vec<(u32, u32)>,
     counts: Vec<u32>,
     last: Vec<u32>,
-    scratch: String,
 }
 
 /// One event's share of a [`PreparedEvents`].
@@ -60,6 +65,23 @@ const CHUNK: usize = 4 << 20;
 /// grows (and is copied) only for a document larger than this.
 const HEADROOM: usize = 256 << 10;
 
+/// Entity key `slot` of the arena.
+fn key_of<'a>(text: &'a str, ends: &[u32], slot: u32) -> Option<&'a str> {
+    let end = *ends.get(slot as usize)?;
+    let start = match slot.checked_sub(1) {
+        Some(prev) => *ends.get(prev as usize)?,
+        None => 0,
+    };
+    text.get(start as usize..end as usize)
+}
+
+/// Mixed into the seed per entity kind, so `ip:x` and `host:x` hash apart.
+fn kind_seed(kind: &str) -> u64 {
+    kind.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
 /// `last` of an entity not yet mentioned.
 const NONE: u32 = u32::MAX;
 
@@ -81,10 +103,15 @@ impl PreparedEvents {
             c.clear();
         }
         self.chunks_used = 0;
-        self.keys.clear();
+        self.key_text.clear();
+        self.key_ends.clear();
         self.ends.clear();
         self.postings.clear();
         self.index.clear();
+        if self.seed == 0 {
+            // Input chooses the keys; a random seed per buffer keeps it from choosing buckets.
+            self.seed = std::collections::hash_map::RandomState::new().hash_one(0u8) | 1;
+        }
         self.mentions.clear();
         self.counts.clear();
         self.last.clear();
@@ -141,19 +168,29 @@ impl PreparedEvents {
                 key: event.id.to_string(),
                 value: format!("{} bytes", buf.len() - start),
             })?;
-        let (index, keys, scratch) = (&mut self.index, &mut self.keys, &mut self.scratch);
+        let (index, seed) = (&mut self.index, self.seed);
+        let (key_text, key_ends) = (&mut self.key_text, &mut self.key_ends);
         let (mentions, counts, last) = (&mut self.mentions, &mut self.counts, &mut self.last);
         event.each_entity(|kind, id| {
-            scratch.clear();
-            scratch.push_str(kind.as_str());
-            scratch.push(':');
-            scratch.push_str(id);
-            let slot = match index.get(scratch.as_str()) {
-                Some(&slot) => slot,
+            let kind = kind.as_str();
+            let hash = xxh3_64_with_seed(id.as_bytes(), seed ^ kind_seed(kind));
+            let is_key = |slot: u32| {
+                key_of(key_text, key_ends, slot).is_some_and(|k| {
+                    k.len() == kind.len() + 1 + id.len()
+                        && k.ends_with(id)
+                        && k.starts_with(kind)
+                        && k.as_bytes().get(kind.len()) == Some(&b':')
+                })
+            };
+            let slot = match index.find(hash, |&(h, slot)| h == hash && is_key(slot)) {
+                Some(&(_, slot)) => slot,
                 None => {
-                    let slot = u32::try_from(keys.len()).unwrap_or(NONE);
-                    index.insert(scratch.clone(), slot);
-                    keys.push(scratch.clone());
+                    let slot = u32::try_from(key_ends.len()).unwrap_or(NONE);
+                    key_text.push_str(kind);
+                    key_text.push(':');
+                    key_text.push_str(id);
+                    key_ends.push(u32::try_from(key_text.len()).unwrap_or(u32::MAX));
+                    index.insert_unique(hash, (hash, slot), |&(h, _)| h);
                     counts.push(0);
                     last.push(NONE);
                     slot
@@ -202,12 +239,12 @@ impl PreparedEvents {
     /// Every entity key of these events with the events (indexes here) that involve it.
     pub(crate) fn entities(&self) -> impl Iterator<Item = (&str, &[u32])> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        self.keys
-            .iter()
+        (0..)
+            .map_while(|slot| key_of(&self.key_text, &self.key_ends, slot))
             .zip(starts.zip(&self.ends))
             .map(|(k, (s, &e))| {
                 (
-                    k.as_str(),
+                    k,
                     self.postings
                         .get(s as usize..e as usize)
                         .unwrap_or_default(),
