@@ -51,7 +51,8 @@ pub use host_format::{HostFormat, parse_host_any, sniff_host_format};
 pub use limits::{FileContext, Limits};
 pub use normalize::derived_id;
 pub use read::{
-    FileOutcome, ReadEnd, read_capped, read_capped_sized, read_cloudtrail_file, read_host_file,
+    EachPart, FileOutcome, ReadEnd, read_capped, read_capped_sized, read_cloudtrail_file,
+    read_cloudtrail_file_each, read_host_file,
 };
 pub use reason::{IgnoreReason, Location, Skip, SkipReason};
 pub use report::{EXAMPLES_PER_REASON, IngestReport, ReasonTally};
