@@ -23,14 +23,15 @@
 //! the host's load moves every rate by up to a third between runs; it moves the paired shares
 //! far less, so those are the figures to compare.
 //!
-//! Where it stands (2026-11-27, 200k events, two runs): DOM 803k–813k events/s; parse +
-//! normalise 443k–449k, paired share 61–62 % by wall time and 61 % by CPU; with storage
-//! 164k–168k events per CPU-second (193k–197k/s wall), paired share 22–23 % by wall time and
-//! 19–20 % by CPU. With 1M events (a store that grows to 1M): parse 61–62 %, storage 20 % by
-//! wall time and 18 % by CPU.
-//! The store stage's own costs, by profile (share of the stage's CPU): the segment `writev`
-//! (kernel copy into the page cache) ~13 %, SQLite inserts and commit ~13 %, preparing
-//! (body JSON, entity lists, dedup keys) ~17 %, reading the files ~7 %, dropping events ~4 %.
+//! Where it stands (2026-11-27, 200k events, four runs at the last three commits that touch
+//! this path): DOM 793k–839k events/s; parse + normalise 441k–501k, paired share 61–65 % by
+//! wall time and by CPU; with storage 165k–195k events per CPU-second (188k–224k/s wall),
+//! paired share 21.5–27.6 % by wall time and 19–23 % by CPU, criterion's runs 22.8–28.3 % and
+//! 20.0–24.6 %. The same bench at the start of that day: 21.2 % / 18.0 % paired. Between runs of
+//! one binary the share moves by up to five points on this VM; compare medians of several.
+//! The store stage's own costs (callgrind, 20k events through `vigil ingest`, instructions per
+//! event): parsing ~17.5k, preparing ~6.4k (body JSON ~3.8k, of which string escaping ~3k;
+//! entity listing), the writer ~5.4k (SQLite ~3k) plus the kernel's `writev` copy.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
