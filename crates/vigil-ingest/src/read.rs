@@ -62,11 +62,8 @@ fn read_capped_into(
     // A wrong length only costs growth later; a reservation that fails is not an error.
     let want = expected.saturating_add(1).max(64 * 1024).min(limit);
     if buf.is_empty() && buf.capacity() < want {
-        // A kept buffer too small for this file: growing it would copy all of its old
-        // capacity (the allocator cannot know none of it is in use). A new one copies nothing;
-        // an eighth more lets the next file of about this size fit.
-        buf = Vec::new();
-        let _ = buf.try_reserve_exact(want.saturating_add(want / 8).min(limit));
+        // An eighth more lets the next file of about this size fit.
+        buf = empty_with_room(buf, want.saturating_add(want / 8).min(limit));
     } else {
         let _ = buf.try_reserve_exact(want.saturating_sub(buf.len()));
     }
@@ -83,6 +80,19 @@ fn read_capped_into(
         Ok(_) => (buf, ReadEnd::Complete),
         Err(e) => (buf, ReadEnd::Error(e)),
     }
+}
+
+/// An empty buffer with room for `want` bytes: `buf` if it has it, else a new one. A kept buffer
+/// too small is replaced, not grown: growing would copy all of its old capacity (the allocator
+/// cannot know none of it is in use). A reservation that fails is not an error; the buffer
+/// then grows as it reads.
+fn empty_with_room(buf: Vec<u8>, want: usize) -> Vec<u8> {
+    if buf.capacity() >= want {
+        return buf;
+    }
+    let mut fresh = Vec::new();
+    let _ = fresh.try_reserve_exact(want);
+    fresh
 }
 
 /// Largest read buffer a thread keeps for its next file.
@@ -286,10 +296,7 @@ fn read_cloudtrail_blocks(
 ) -> FileOutcome {
     let mut whole = || {
         let mut out = read_with(path, limits, parse_cloudtrail);
-        if let Some(each) = each.as_mut() {
-            let _ = each(&mut out.events);
-            out.events.clear();
-        }
+        hand_over(&mut out, each.as_deref_mut());
         out
     };
     let Ok(mut file) = File::open(path) else {
@@ -310,12 +317,7 @@ fn read_cloudtrail_blocks(
         _ => 0,
     }
     .max(block.saturating_add(block / 2));
-    let mut buf = spare_buffer();
-    if buf.capacity() < want {
-        // Growing a kept buffer would copy its whole old capacity; nothing in it is in use.
-        buf = Vec::new();
-        let _ = buf.try_reserve_exact(want);
-    }
+    let mut buf = empty_with_room(spare_buffer(), want);
     let Ok(eof) = fill(&mut file, &mut buf, block) else {
         keep_buffer(buf);
         return whole();
@@ -324,10 +326,7 @@ fn read_cloudtrail_blocks(
         // Read whole after all, going on from the block already read.
         let loaded = load_rest(path, limits, file, buf);
         let mut out = parse_loaded(path, limits, loaded, parse_cloudtrail);
-        if let Some(each) = each {
-            let _ = each(&mut out.events);
-            out.events.clear();
-        }
+        hand_over(&mut out, each);
         return out;
     }
     let mut out = FileOutcome {
@@ -405,6 +404,18 @@ fn read_cloudtrail_blocks(
     out.skips.splice(0..0, parsed.skips);
     out.records = parsed.records;
     out
+}
+
+/// A file read whole: its events go to `each` in one part, when there is one (the outcome then
+/// holds none). Whether `each` would have stopped the reading does not matter: it is all read.
+fn hand_over<F>(out: &mut FileOutcome, each: Option<&mut F>)
+where
+    F: FnMut(&mut Vec<Event>) -> ControlFlow<()> + ?Sized,
+{
+    if let Some(each) = each {
+        let _ = each(&mut out.events);
+        out.events.clear();
+    }
 }
 
 fn unreadable(path: &Path, e: &io::Error) -> Skip {
