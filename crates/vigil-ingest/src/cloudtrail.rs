@@ -63,6 +63,7 @@ fn parse_document(bytes: &[u8], ctx: &FileContext, one_pass: bool) -> ParseOutco
         out: ParseOutcome::default(),
         one_pass,
         line_offset: 0,
+        newlines: None,
     };
     p.document(bytes);
     p.out
@@ -90,6 +91,8 @@ struct Parser<'c> {
     one_pass: bool,
     /// Lines before the text being read as JSON lines (leading blank lines; earlier blocks).
     line_offset: usize,
+    /// Line feeds in the JSON lines read, when the one-pass reading counted them.
+    newlines: Option<usize>,
 }
 
 /// Whether a file whose first bytes are `head` is JSON lines (as [`parse_cloudtrail`] decides).
@@ -98,18 +101,20 @@ pub(crate) fn starts_json_lines(head: &[u8], ctx: &FileContext) -> bool {
     b.first() == Some(&b'{') && looks_like_json_lines(b, ctx.max_record_bytes)
 }
 
-/// Reads `block`, whole lines of a JSON-lines file preceded by `line_offset` lines, into `out`.
+/// Reads `block`, whole lines of a JSON-lines file preceded by `line_offset` lines, into `out`;
+/// the number of line feeds in `block`.
 pub(crate) fn parse_lines_into(
     block: &[u8],
     line_offset: usize,
     ctx: &FileContext,
     out: &mut ParseOutcome,
-) {
+) -> usize {
     let mut p = Parser {
         ctx,
         out: std::mem::take(out),
         one_pass: true,
         line_offset,
+        newlines: None,
     };
     let block = if line_offset == 0 {
         strip_bom(block)
@@ -118,6 +123,9 @@ pub(crate) fn parse_lines_into(
     };
     p.json_lines(block);
     *out = p.out;
+    // The one-pass reading counted them as it went; else a count of its own.
+    p.newlines
+        .unwrap_or_else(|| memchr::memchr_iter(b'\n', block).count())
 }
 
 fn strip_bom(b: &[u8]) -> &[u8] {
@@ -325,9 +333,96 @@ impl Parser<'_> {
         // Lines are rarely under 512 bytes; room for that many events saves moving them as the
         // vector grows (reserved memory costs nothing until it is used).
         self.out.events.reserve(b.len() / 512);
+        if self.one_pass
+            && let Some(t) = text(b)
+        {
+            return self.json_lines_in_one_pass(t);
+        }
         for (n, line) in lines(b) {
             self.element(line, Mode::Record, None, Some(n + self.line_offset));
         }
+    }
+
+    /// JSON lines read record after record by one cursor over the whole text: no search for
+    /// each line's end first and no UTF-8 check per line (the text was checked once). A line
+    /// the cursor does not read as exactly one record within the size limit, with only
+    /// whitespace around it, goes to [`Parser::element`] just as the line-by-line reading would
+    /// send it, so both readings give the same events and the same skips (`tests/props.rs`
+    /// holds the whole fast reading to the general one).
+    fn json_lines_in_one_pass(&mut self, t: &str) {
+        let b = t.as_bytes();
+        let mut c = scan::Cursor::new(t);
+        let mut line = 1usize;
+        let mut pos = 0usize;
+        loop {
+            // Blank lines and the whitespace a line starts with (as `trim_ascii` sees it).
+            while let Some(&ch) = b.get(pos) {
+                if ch == b'\n' {
+                    line += 1;
+                } else if !ch.is_ascii_whitespace() {
+                    break;
+                }
+                pos += 1;
+            }
+            if pos >= b.len() {
+                self.newlines = Some(line - 1);
+                return;
+            }
+            let start = pos;
+            match self.line_record(&mut c, b, start) {
+                Some((event, next)) => {
+                    self.out.records += 1;
+                    self.out.events.push(event);
+                    pos = next;
+                }
+                None => {
+                    let end = memchr::memchr(b'\n', b.get(start..).unwrap_or_default())
+                        .map_or(b.len(), |i| start + i);
+                    let whole = b.get(start..end).unwrap_or_default().trim_ascii_end();
+                    self.element(whole, Mode::Record, None, Some(line + self.line_offset));
+                    pos = end;
+                }
+            }
+        }
+    }
+
+    /// The event of the line whose first non-blank byte is at `start`, and where its line
+    /// ends; `None` when the line needs [`Parser::element`].
+    fn line_record(
+        &self,
+        c: &mut scan::Cursor<'_>,
+        b: &[u8],
+        start: usize,
+    ) -> Option<(Event, usize)> {
+        if b.get(start) != Some(&b'{') {
+            return None;
+        }
+        c.set_pos(start);
+        let mut rec = RawRecord::default();
+        fast_record::record(c, &mut rec).ok()?;
+        let end = c.pos();
+        if c.newline_seen() || end - start > self.ctx.max_record_bytes {
+            return None;
+        }
+        let mut next = end;
+        while let Some(&ch) = b.get(next) {
+            if ch == b'\n' {
+                break;
+            }
+            if !ch.is_ascii_whitespace() {
+                return None;
+            }
+            next += 1;
+        }
+        let fb = Fallbacks {
+            account: self.ctx.account.as_deref(),
+            region: self.ctx.region.as_deref(),
+            time: None,
+        };
+        let bytes = b.get(start..end)?;
+        resolve(&mut rec, bytes, fb, 0, true)
+            .ok()
+            .map(|ev| (ev, next))
     }
 
     /// Cuts the array whose `[` is at `open` into elements and parses each alone. After a bad

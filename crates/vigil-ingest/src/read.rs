@@ -374,8 +374,7 @@ fn read_cloudtrail_blocks(
                     _ => buf.len(),
                 };
                 let whole_lines = buf.get(..cut).unwrap_or_default();
-                parse_lines_into(whole_lines, lines_before, &ctx, &mut parsed);
-                lines_before += memchr::memchr_iter(b'\n', whole_lines).count();
+                lines_before += parse_lines_into(whole_lines, lines_before, &ctx, &mut parsed);
                 buf.drain(..cut);
                 if let Some(each) = each.as_mut()
                     && each(&mut parsed.events).is_break()

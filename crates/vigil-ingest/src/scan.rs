@@ -46,6 +46,8 @@ pub struct Cursor<'a> {
     text: &'a str,
     b: &'a [u8],
     pos: usize,
+    /// Whether whitespace the cursor skipped held a line feed (see [`Cursor::newline_seen`]).
+    newline: bool,
 }
 
 impl<'a> Cursor<'a> {
@@ -54,11 +56,24 @@ impl<'a> Cursor<'a> {
             text,
             b: text.as_bytes(),
             pos: 0,
+            newline: false,
         }
     }
 
     pub fn pos(&self) -> usize {
         self.pos
+    }
+
+    /// Moves the cursor to `pos` (clamped to the text's end) and forgets line feeds seen.
+    pub fn set_pos(&mut self, pos: usize) {
+        self.pos = pos.min(self.b.len());
+        self.newline = false;
+    }
+
+    /// Whether whitespace skipped since [`Cursor::set_pos`] held a line feed: a JSON-lines
+    /// record must not span lines.
+    pub fn newline_seen(&self) -> bool {
+        self.newline
     }
 
     pub fn text(&self) -> &'a str {
@@ -73,7 +88,8 @@ impl<'a> Cursor<'a> {
     /// Skips JSON whitespace.
     #[inline(always)]
     pub fn ws(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+        while let Some(c @ (b' ' | b'\n' | b'\r' | b'\t')) = self.peek() {
+            self.newline |= c == b'\n';
             self.pos += 1;
         }
     }

@@ -192,8 +192,15 @@ proptest! {
     #[test]
     fn one_pass_equals_general_path(
         elems in proptest::collection::vec(element(), 0..12),
-        shape in 0usize..5,
+        shape in 0usize..6,
         sep in prop_oneof![Just(","), Just(",\n  "), Just(" , ")],
+        line_sep in prop_oneof![
+            Just("\n"),
+            Just("\r\n"),
+            Just("\n\n \t"),
+            Just("\n\x0c"),
+            Just(" \n"),
+        ],
         small_limit in any::<bool>(),
     ) {
         let list = elems.join(sep);
@@ -203,7 +210,10 @@ proptest! {
             2 => format!("{{\"before\": {{\"x\": [1]}},\n \"Records\": [\n{list}\n],\n \"after\": 1}}"),
             3 => format!(r#"{{"Events":[{list}],"NextToken":null}}"#),
             // JSON lines (read line by line; the fast reader first).
-            _ => elems.iter().map(|e| e.replace('\n', " ")).collect::<Vec<_>>().join("\n"),
+            4 => elems.iter().map(|e| e.replace('\n', " ")).collect::<Vec<_>>().join("\n"),
+            // JSON lines with blank lines, CR LF, form feeds and records that span lines
+            // (skipped line by line, the same way on both paths).
+            _ => format!("\u{feff}{}\n", elems.join(line_sep)),
         };
         let ctx = FileContext {
             // Small enough that some records are over it, or large enough for all.
