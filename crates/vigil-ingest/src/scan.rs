@@ -197,8 +197,9 @@ impl<'a> Cursor<'a> {
     }
 
     /// An object key without escapes (keys are matched as written; an escaped one bails) and
-    /// the `:` after it.
-    #[inline]
+    /// the `:` after it. Always inlined: a call per key cost more than the key's scan (20k-event
+    /// hunt, 620.2M -> 601.5M instructions).
+    #[inline(always)]
     pub fn key(&mut self) -> Scan<&'a str> {
         self.ws();
         if self.peek() != Some(b'"') {
