@@ -27,7 +27,7 @@ fn once(seen: &mut u32, bit: u32) -> Scan<()> {
 }
 
 /// A string field: a string, or `null` for none.
-#[inline]
+#[inline(always)]
 fn text<'a>(c: &mut Cursor<'a>) -> Scan<Option<Text<'a>>> {
     if c.null()? {
         return Ok(None);

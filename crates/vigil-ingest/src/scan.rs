@@ -378,6 +378,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A member's key (any valid string, escapes allowed: it is not matched) and its `:`.
+    #[inline(always)]
     fn member_key(&mut self) -> Scan<()> {
         self.ws();
         if self.peek() != Some(b'"') {
