@@ -107,7 +107,7 @@ fn object_into<'a, T>(
 /// Skips the value of a key nobody reads.
 #[inline]
 fn ignore(c: &mut Cursor<'_>) -> Scan<()> {
-    c.skip_value().map(drop)
+    c.skip()
 }
 
 /// `userIdentity` into its place in the record.

@@ -377,6 +377,17 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Skips (validating) a value nobody reads. Most are strings: those need none of
+    /// [`Cursor::skip_value`]'s bookkeeping.
+    #[inline(always)]
+    pub fn skip(&mut self) -> Scan<()> {
+        self.ws();
+        if self.peek() == Some(b'"') {
+            return self.string_token().map(drop);
+        }
+        self.skip_value().map(drop)
+    }
+
     /// A member's key (any valid string, escapes allowed: it is not matched) and its `:`.
     #[inline(always)]
     fn member_key(&mut self) -> Scan<()> {
