@@ -32,9 +32,10 @@
 //! The store stage's own costs (callgrind, 20k events through `vigil ingest`, instructions per
 //! event): parsing ~17.5k, preparing ~6.4k (body JSON ~3.8k, of which string escaping ~3k;
 //! entity listing), the writer ~5.4k (SQLite ~3k) plus the kernel's `writev` copy.
-//! 2026-11-27, after inlining the cursor's key and string reads (200k events, one run on a
-//! loaded host): DOM 675k events/s; parse + normalise paired 72.7 %; with storage paired
-//! 24.1 % by wall time, 21.5 % by CPU (criterion's runs 22.0 % / 22.1 %). Where the store
+//! 2026-11-27, after inlining the cursor's key and string reads (200k events, two runs on a
+//! loaded host): DOM 675k–697k events/s; parse + normalise paired 68.9–72.7 %; with storage
+//! paired 24.1–24.4 % by wall time and 21.5 % by CPU (criterion's runs 22.0–24.6 % and
+//! 22.1–22.5 %). Where the store
 //! stage's CPU goes (perf samples, 100k events): the parser threads 58 % (the record reader
 //! 21 %, preparing documents and postings 20 %); SQLite statements 16 %; the kernel copying
 //! segment documents into the page cache (`writev`) 12 %; freeing the held events at the end
