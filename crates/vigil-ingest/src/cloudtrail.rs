@@ -351,7 +351,7 @@ impl Parser<'_> {
     /// holds the whole fast reading to the general one).
     fn json_lines_in_one_pass(&mut self, t: &str) {
         let b = t.as_bytes();
-        let mut c = scan::Cursor::new(t);
+        let mut c = scan::Cursor::lines(t);
         let mut line = 1usize;
         let mut pos = 0usize;
         loop {
@@ -401,7 +401,7 @@ impl Parser<'_> {
         let mut rec = RawRecord::default();
         fast_record::record(c, &mut rec).ok()?;
         let end = c.pos();
-        if c.newline_seen() || end - start > self.ctx.max_record_bytes {
+        if end - start > self.ctx.max_record_bytes {
             return None;
         }
         let mut next = end;

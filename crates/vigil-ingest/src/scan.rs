@@ -44,10 +44,12 @@ fn equal(w: u64, c: u8) -> u64 {
 
 pub struct Cursor<'a> {
     text: &'a str,
+    /// The bytes the cursor may read: all of `text`, or (reading JSON lines) up to the first
+    /// line feed met between tokens.
     b: &'a [u8],
     pos: usize,
-    /// Whether whitespace the cursor skipped held a line feed (see [`Cursor::newline_seen`]).
-    newline: bool,
+    /// Reading JSON lines: a line feed between tokens ends what the cursor may read.
+    one_line: bool,
 }
 
 impl<'a> Cursor<'a> {
@@ -56,7 +58,18 @@ impl<'a> Cursor<'a> {
             text,
             b: text.as_bytes(),
             pos: 0,
-            newline: false,
+            one_line: false,
+        }
+    }
+
+    /// A cursor for JSON lines: whatever it reads must end on the line it starts on. A line
+    /// feed between tokens ends its view of the text, so what it was reading bails there and
+    /// never runs on into the lines after (each of which may start a record of its own: read
+    /// on, a block of unclosed lines would cost the square of its length).
+    pub fn lines(text: &'a str) -> Self {
+        Cursor {
+            one_line: true,
+            ..Cursor::new(text)
         }
     }
 
@@ -64,16 +77,10 @@ impl<'a> Cursor<'a> {
         self.pos
     }
 
-    /// Moves the cursor to `pos` (clamped to the text's end) and forgets line feeds seen.
+    /// Moves the cursor to `pos` (clamped to the text's end), seeing the whole text again.
     pub fn set_pos(&mut self, pos: usize) {
+        self.b = self.text.as_bytes();
         self.pos = pos.min(self.b.len());
-        self.newline = false;
-    }
-
-    /// Whether whitespace skipped since [`Cursor::set_pos`] held a line feed: a JSON-lines
-    /// record must not span lines.
-    pub fn newline_seen(&self) -> bool {
-        self.newline
     }
 
     pub fn text(&self) -> &'a str {
@@ -89,7 +96,10 @@ impl<'a> Cursor<'a> {
     #[inline(always)]
     pub fn ws(&mut self) {
         while let Some(c @ (b' ' | b'\n' | b'\r' | b'\t')) = self.peek() {
-            self.newline |= c == b'\n';
+            if c == b'\n' && self.one_line {
+                self.b = self.b.get(..self.pos).unwrap_or_default();
+                return;
+            }
             self.pos += 1;
         }
     }
@@ -467,6 +477,22 @@ mod tests {
         assert_eq!(validate(&deep), Err(Bail));
         let ok = format!("{}{}", "[".repeat(512), "]".repeat(512));
         assert_eq!(validate(&ok), Ok(512));
+    }
+
+    #[test]
+    fn a_lines_cursor_stops_at_the_line_end() {
+        // Unclosed on its line, with more of the same after: the skip bails at the first line
+        // feed, not at the end of the text.
+        let text = "{\"a\":[ \n{\"a\":[\n{\"a\":[\n";
+        let mut c = Cursor::lines(text);
+        assert_eq!(c.skip_value(), Err(Bail));
+        assert_eq!(c.pos(), 7);
+        // Moved on, it sees the rest again; a plain cursor reads across lines.
+        c.set_pos(8);
+        assert_eq!(c.peek(), Some(b'{'));
+        assert_eq!(validate("{\"a\":\n[1,\n2]}"), Ok(2));
+        let mut c = Cursor::lines("{\"a\":\n1}");
+        assert_eq!(c.skip_value(), Err(Bail));
     }
 
     #[test]
