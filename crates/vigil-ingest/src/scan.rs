@@ -44,11 +44,10 @@ fn equal(w: u64, c: u8) -> u64 {
 
 pub struct Cursor<'a> {
     text: &'a str,
-    /// The bytes the cursor may read: all of `text`, or (reading JSON lines) up to the first
-    /// line feed met between tokens.
     b: &'a [u8],
     pos: usize,
-    /// Reading JSON lines: a line feed between tokens ends what the cursor may read.
+    /// Reading JSON lines: a line feed is not whitespace, so whatever was being read bails
+    /// where its line ends.
     one_line: bool,
 }
 
@@ -62,10 +61,10 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A cursor for JSON lines: whatever it reads must end on the line it starts on. A line
-    /// feed between tokens ends its view of the text, so what it was reading bails there and
-    /// never runs on into the lines after (each of which may start a record of its own: read
-    /// on, a block of unclosed lines would cost the square of its length).
+    /// A cursor for JSON lines: whatever it reads must end on the line it starts on. It does
+    /// not skip a line feed as whitespace, and no token starts with one, so what it was reading
+    /// bails there and never runs on into the lines after (each of which may start a record of
+    /// its own: read on, a block of unclosed lines would cost the square of its length).
     pub fn lines(text: &'a str) -> Self {
         Cursor {
             one_line: true,
@@ -77,9 +76,8 @@ impl<'a> Cursor<'a> {
         self.pos
     }
 
-    /// Moves the cursor to `pos` (clamped to the text's end), seeing the whole text again.
+    /// Moves the cursor to `pos` (clamped to the text's end).
     pub fn set_pos(&mut self, pos: usize) {
-        self.b = self.text.as_bytes();
         self.pos = pos.min(self.b.len());
     }
 
@@ -97,7 +95,6 @@ impl<'a> Cursor<'a> {
     pub fn ws(&mut self) {
         while let Some(c @ (b' ' | b'\n' | b'\r' | b'\t')) = self.peek() {
             if c == b'\n' && self.one_line {
-                self.b = self.b.get(..self.pos).unwrap_or_default();
                 return;
             }
             self.pos += 1;
@@ -487,7 +484,7 @@ mod tests {
         let mut c = Cursor::lines(text);
         assert_eq!(c.skip_value(), Err(Bail));
         assert_eq!(c.pos(), 7);
-        // Moved on, it sees the rest again; a plain cursor reads across lines.
+        // Moved on, it reads the next line; a plain cursor reads across lines.
         c.set_pos(8);
         assert_eq!(c.peek(), Some(b'{'));
         assert_eq!(validate("{\"a\":\n[1,\n2]}"), Ok(2));
