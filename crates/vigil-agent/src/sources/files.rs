@@ -65,6 +65,17 @@ pub fn expand(patterns: &[String], root: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// How long an access whose process was already gone waits for the exec source to name it.
+const LATE_NAMING: Duration = Duration::from_millis(300);
+
+/// One access, ready to emit.
+struct Access {
+    time: vigil_model::Timestamp,
+    path: String,
+    write: bool,
+    process: vigil_model::host::ProcessRef,
+}
+
 pub struct FileSource {
     pub paths: Vec<PathBuf>,
     pub proc_root: ProcRoot,
@@ -88,6 +99,7 @@ impl FileSource {
         let mut last_mark = Instant::now();
         let mut recent: HashMap<(u32, PathBuf, bool), Instant> = HashMap::new();
         let own_pid = std::process::id();
+        let mut late: Vec<(Instant, Access)> = Vec::new();
         while !stop.load(Ordering::Relaxed) {
             let mut fds = [PollFd::new(fan.as_fd(), PollFlags::POLLIN)];
             let ready = poll(&mut fds, PollTimeout::from(200u16)).unwrap_or(0);
@@ -125,25 +137,66 @@ impl FileSource {
                         .get(pid)
                         .map(|e| e.process_ref(pid))
                         .unwrap_or_else(|| self.proc_root.process_ref(pid));
-                    self.emitter.emit(
-                        crate::clock::now(),
-                        HostEventKind::FileAccess {
-                            path: path.to_string_lossy().into_owned(),
-                            access: if write {
-                                FileAccessKind::Write
-                            } else {
-                                FileAccessKind::Read
-                            },
-                            process,
-                        },
-                    );
+                    let access = Access {
+                        time: crate::clock::now(),
+                        path: path.to_string_lossy().into_owned(),
+                        write,
+                        process,
+                    };
+                    if access.process.exe.is_none() {
+                        // Gone before /proc was read, and not in the table yet: the exec
+                        // source may still be adding it (a `cat` of a credentials file lives
+                        // for a millisecond). Named a little later, from the table.
+                        late.push((now, access));
+                    } else {
+                        self.emit(access);
+                    }
                 }
             }
+            self.name_late(&mut late, false);
             if last_mark.elapsed() > REMARK_EVERY {
                 self.mark(&fan);
                 last_mark = Instant::now();
             }
         }
+        self.name_late(&mut late, true);
+    }
+
+    /// Emits the accesses whose process had no program at first sight once they have waited
+    /// [`LATE_NAMING`] (or all of them, when stopping), with what the table knows by then.
+    fn name_late(&self, late: &mut Vec<(Instant, Access)>, all: bool) {
+        if late.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let (due, wait): (Vec<_>, Vec<_>) = late
+            .drain(..)
+            .partition(|(seen, _)| all || now.duration_since(*seen) >= LATE_NAMING);
+        *late = wait;
+        for (_, mut access) in due {
+            let pid = access.process.pid;
+            if let Some(known) = lock(&self.table).get(pid).map(|e| e.process_ref(pid))
+                && known.exe.is_some()
+            {
+                access.process = known;
+            }
+            self.emit(access);
+        }
+    }
+
+    fn emit(&self, a: Access) {
+        self.emitter.emit(
+            a.time,
+            HostEventKind::FileAccess {
+                path: a.path,
+                access: if a.write {
+                    FileAccessKind::Write
+                } else {
+                    FileAccessKind::Read
+                },
+                process: a.process,
+            },
+        );
     }
 
     /// Marks each watched file, or its directory when the file does not exist yet. Repeating a
@@ -171,6 +224,62 @@ impl FileSource {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn an_access_by_a_process_gone_before_proc_was_read_is_named_from_the_table() {
+        let (emitter, rx) = crate::emit::queue(16, Arc::new(Stats::default()));
+        let table = Arc::new(Mutex::new(ProcTable::new(16)));
+        let source = FileSource {
+            paths: Vec::new(),
+            proc_root: ProcRoot(PathBuf::from("/nonexistent")),
+            table: table.clone(),
+            emitter,
+        };
+        let access = |pid| Access {
+            time: vigil_model::Timestamp::from_millis(1_000),
+            path: "/root/.aws/credentials".into(),
+            write: false,
+            process: vigil_model::host::ProcessRef {
+                pid,
+                exe: None,
+                uid: None,
+                container_id: None,
+            },
+        };
+        let long_ago = Instant::now() - LATE_NAMING * 2;
+        let mut late = vec![(Instant::now(), access(7)), (long_ago, access(8))];
+        // The exec source has since recorded pid 8 (and 7, which has not waited long enough).
+        for pid in [7, 8] {
+            lock(&table).insert(
+                pid,
+                crate::proctable::Entry {
+                    ppid: 1,
+                    exe: "/usr/bin/cat".into(),
+                    uid: 0,
+                    euid: 0,
+                    container_id: None,
+                },
+            );
+        }
+        source.name_late(&mut late, false);
+        let named = rx.try_recv().unwrap();
+        let HostEventKind::FileAccess { process, .. } = named.kind else {
+            panic!("{named:?}")
+        };
+        assert_eq!(
+            (process.pid, process.exe.as_deref()),
+            (8, Some("/usr/bin/cat"))
+        );
+        assert_eq!(named.time, vigil_model::Timestamp::from_millis(1_000));
+        assert!(rx.try_recv().is_err());
+        assert_eq!(late.len(), 1);
+        // Stopping emits the rest at once.
+        source.name_late(&mut late, true);
+        assert!(late.is_empty());
+        assert!(rx.try_recv().is_ok());
+    }
+
     #[test]
     fn expands_homes() {
         let dir = tempfile::tempdir().unwrap();
