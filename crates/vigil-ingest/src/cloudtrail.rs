@@ -414,11 +414,7 @@ impl Parser<'_> {
             }
             next += 1;
         }
-        let fb = Fallbacks {
-            account: self.ctx.account.as_deref(),
-            region: self.ctx.region.as_deref(),
-            time: None,
-        };
+        let fb = Fallbacks::of_file(self.ctx);
         let bytes = b.get(start..end)?;
         resolve(&mut rec, bytes, fb, 0, true)
             .ok()
@@ -511,11 +507,7 @@ impl Parser<'_> {
                 format!("{} bytes, limit {}", bytes.len(), self.ctx.max_record_bytes),
             ))
         } else {
-            let fb = Fallbacks {
-                account: self.ctx.account.as_deref(),
-                region: self.ctx.region.as_deref(),
-                time: None,
-            };
+            let fb = Fallbacks::of_file(self.ctx);
             match mode {
                 Mode::Record => record_element(bytes, fb, 0, self.one_pass),
                 Mode::LakeRow => lake::row_to_record(bytes)

@@ -2,6 +2,7 @@
 
 use crate::actor::actor;
 use crate::depth;
+use crate::limits::FileContext;
 use crate::raw::{Kept, RawRecord};
 use crate::reason::SkipReason;
 use crate::text::Text;
@@ -14,6 +15,17 @@ pub struct Fallbacks<'f> {
     pub account: Option<&'f str>,
     pub region: Option<&'f str>,
     pub time: Option<&'f str>,
+}
+
+impl<'f> Fallbacks<'f> {
+    /// The file's own: the account and region of its S3 path, no time.
+    pub fn of_file(ctx: &'f FileContext) -> Self {
+        Fallbacks {
+            account: ctx.account.as_deref(),
+            region: ctx.region.as_deref(),
+            time: None,
+        }
+    }
 }
 
 fn opt(t: Option<Text<'_>>) -> Option<CompactString> {

@@ -34,11 +34,7 @@ impl From<Bail> for Fallback {
 /// [`Fallback`] having possibly added to `out` (the caller truncates).
 pub fn parse(text: &str, ctx: &FileContext, out: &mut ParseOutcome) -> Result<(), Fallback> {
     let mut c = Cursor::new(text);
-    let fb = Fallbacks {
-        account: ctx.account.as_deref(),
-        region: ctx.region.as_deref(),
-        time: None,
-    };
+    let fb = Fallbacks::of_file(ctx);
     let mut state = State { ctx, out, fb };
     match c.peek() {
         Some(b'[') => state.records(&mut c)?,
