@@ -10,6 +10,7 @@ use crate::pattern::{
     windash_variants,
 };
 use crate::rule::Target;
+use crate::sigma_regex::{ReFlags, SigmaRegex};
 use yaml_rust2::Yaml;
 
 /// A compiled detection.
@@ -525,15 +526,14 @@ fn string_items(text: &str, m: &Mods) -> Result<Vec<Item>, String> {
     let mk = |p: Pattern| Item::Str(StrMatcher::new(p, m.cased));
     match m.kind {
         MatchKind::Re => {
-            let mut b = regex::RegexBuilder::new(text);
-            b.size_limit(REGEX_SIZE_LIMIT)
-                .case_insensitive(m.re_flags.contains('i'))
-                .multi_line(m.re_flags.contains('m'))
-                .dot_matches_new_line(m.re_flags.contains('s'));
-            let r = b
-                .build()
+            let flags = ReFlags {
+                case_insensitive: m.re_flags.contains('i'),
+                multi_line: m.re_flags.contains('m'),
+                dot_matches_new_line: m.re_flags.contains('s'),
+            };
+            let r = SigmaRegex::new(text, flags, REGEX_SIZE_LIMIT)
                 .map_err(|e| format!("regex `{text}`: {}", first_line(&e.to_string())))?;
-            return Ok(vec![mk(Pattern::Regex(r))]);
+            return Ok(vec![mk(Pattern::Regex(Box::new(r)))]);
         }
         MatchKind::Cidr => {
             let c = Cidr::parse(text).ok_or_else(|| format!("`{text}` is not a CIDR range"))?;

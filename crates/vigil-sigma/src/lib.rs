@@ -36,6 +36,7 @@ mod prefilter;
 mod problem;
 mod rule;
 mod ruleset;
+mod sigma_regex;
 pub mod testcase;
 
 pub use field::FieldMap;

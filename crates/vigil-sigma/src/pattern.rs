@@ -82,7 +82,7 @@ pub(crate) enum Pattern {
     /// `*` alone: any value, including the empty string.
     Any,
     Glob(Box<[GTok]>),
-    Regex(regex::Regex),
+    Regex(Box<crate::sigma_regex::SigmaRegex>),
     /// `|cidr`: in any of these ranges (one per value; a field's list is merged into one
     /// test by the optimiser, so the address is parsed once).
     Cidr(Box<[Cidr]>),

@@ -193,5 +193,5 @@ fn merge(events: &mut Vec<Event>, more: Vec<Event>) {
         more.into_iter()
             .filter(|e| !known.contains(&(e.source, e.id.clone()))),
     );
-    events.sort_by_key(|e| e.time);
+    vigil_model::sort_by_time(events);
 }

@@ -209,7 +209,7 @@ fn stream_in_order(files: &[PathBuf], limits: &Limits, mut engine: Engine) -> Op
     let mut detect = Duration::ZERO;
     for f in files {
         let out = vigil_ingest::read_cloudtrail_file_each(f, limits, &mut |part| {
-            part.sort_by_key(|e| e.time);
+            vigil_model::sort_by_time(part);
             if let (Some(first), Some(last)) = (part.first(), last)
                 && first.time < last
             {
@@ -266,7 +266,7 @@ fn sort_then_detect(
             events.extend(out.events);
         }
     }
-    events.sort_by_key(|e| e.time);
+    vigil_model::sort_by_time(&mut events);
     let read = started.elapsed();
     for e in &events {
         engine.process(e);
