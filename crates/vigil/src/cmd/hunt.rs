@@ -192,7 +192,7 @@ struct Run {
 }
 
 /// Detection over CloudTrail files as they are parsed, when they come in time order: each part
-/// the reader hands over (a block of a large JSON-lines file, else a whole file) is sorted
+/// the reader hands over (some 256 KiB of lines of a JSON-lines file, else a whole file) is sorted
 /// alone, then must not start before the last event detection saw. `None` as soon as one does:
 /// the caller starts again with everything read, then sorted (which orders events exactly as
 /// the parts would have: a stable sort by time of parts that follow each other is the parts,
