@@ -89,7 +89,14 @@ pub(crate) fn optimise(n: Node) -> Node {
                 .unwrap_or(Node::And(Box::new([]))),
         ),
         Node::And(v) => Node::And(sorted(v)),
-        Node::Or(v) => Node::Or(sorted(v)),
+        Node::Or(v) => {
+            let mut v = merge_alternatives(v);
+            if v.len() == 1 {
+                optimise(v.pop().unwrap_or(Node::Or(Box::new([]))))
+            } else {
+                Node::Or(sorted(v.into()))
+            }
+        }
         Node::Not(x) => Node::Not(Box::new(optimise(*x))),
         Node::Field(acc, ValueTest::Items(items, false))
             if items.iter().filter(|i| is_cidr(i)).count() >= 2 =>
@@ -117,6 +124,37 @@ pub(crate) fn optimise(n: Node) -> Node {
         }
         other => other,
     }
+}
+
+/// An OR's tests of one field by "any of these values" become one test with all the values:
+/// `- userAgent: ''` / `- userAgent: null` / `- userAgent|contains: [a, b]` reads the field
+/// once instead of three times (and three or more `contains` values then fold into one
+/// automaton). Any of A or any of B is any of A and B, so the answer is the same; a test that
+/// needs all its values (`|all`, more than one) is left alone.
+fn merge_alternatives(v: Box<[Node]>) -> Vec<Node> {
+    let mut out: Vec<Node> = Vec::with_capacity(v.len());
+    for n in v.into_vec() {
+        let n = match n {
+            Node::Field(acc, ValueTest::Items(items, all)) if !all || items.len() == 1 => {
+                let same = out.iter_mut().find_map(|m| match m {
+                    Node::Field(a, ValueTest::Items(its, false)) if *a == acc => Some(its),
+                    _ => None,
+                });
+                match same {
+                    Some(its) => {
+                        let mut merged = std::mem::take(its).into_vec();
+                        merged.extend(items.into_vec());
+                        *its = merged.into();
+                        continue;
+                    }
+                    None => Node::Field(acc, ValueTest::Items(items, false)),
+                }
+            }
+            other => other,
+        };
+        out.push(n);
+    }
+    out
 }
 
 fn is_cidr(i: &Item) -> bool {

@@ -95,3 +95,72 @@ fn contains_values_match_anywhere_ignoring_case() {
         assert!(fires("10.0.0.1", agent), "{agent}");
     }
 }
+
+/// Alternatives on one field in a list of maps (`- userAgent: ''` / `- userAgent: null` /
+/// `- userAgent|contains: [...]`) are merged into one test by the optimiser; `|all` lists stay
+/// apart. Each still means what it says.
+const ALTERNATIVES: &str = r#"
+title: alternatives
+id: alternatives
+logsource: {product: aws, service: cloudtrail}
+level: high
+detection:
+  selection:
+    eventName: DescribeInstances
+  filter_agents:
+    - userAgent|contains:
+        - amazon-ssm-agent
+        - aws-sdk-java
+    - userAgent: ''
+    - userAgent: null
+    - userAgent|contains|all:
+        - boto
+        - linux
+  condition: selection and not filter_agents
+"#;
+
+fn alternatives_fire(agent: Option<&str>) -> bool {
+    let (set, problems) = RuleSet::from_sources([RuleSource {
+        path: PathBuf::from("alternatives.yml"),
+        text: ALTERNATIVES.to_string(),
+    }]);
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut record = serde_json::json!({
+        "eventVersion": "1.08", "eventID": "e-1", "eventTime": "2026-10-01T00:00:00Z",
+        "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
+        "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.7",
+        "recipientAccountId": "111122223333",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/a",
+                         "accountId": "111122223333", "userName": "a"}
+    });
+    if let Some(a) = agent {
+        record["userAgent"] = serde_json::Value::from(a);
+    }
+    let line = record.to_string();
+    let (events, skips) =
+        parse_cloudtrail_bytes(line.as_bytes(), &FileContext::new(&Limits::default()));
+    assert!(skips.is_empty(), "{skips:?}");
+    let mut hits = Vec::new();
+    set.matches(&events[0], &mut hits);
+    !hits.is_empty()
+}
+
+#[test]
+fn alternatives_on_one_field_each_still_count() {
+    for filtered in [
+        Some("amazon-ssm-agent/3.3.808.0"),
+        Some("AWS-SDK-JAVA/2.20"),
+        Some(""),
+        None,
+        Some("Boto3/1.35 Linux/6.1"),
+    ] {
+        assert!(!alternatives_fire(filtered), "{filtered:?} is filtered");
+    }
+    for fires in [
+        Some("Boto3/1.35 Windows/10"),
+        Some("curl/8.5"),
+        Some("linux"),
+    ] {
+        assert!(alternatives_fire(fires), "{fires:?} is not filtered");
+    }
+}
