@@ -111,12 +111,19 @@ fn handle(conn: TcpStream, state: &Mutex<Received>, drop_it: bool) {
     let _ = conn.write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n");
 }
 
+/// A free port below the kernel's ephemeral range (32768 and up by default). While the server
+/// is down the agent keeps connecting to it; with a port from that range, one such connect can
+/// be given the same port as its own local port and connect to itself, holding the port so the
+/// restarted server cannot bind it (CI saw `AddrInUse` once).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let start = (std::process::id() ^ nanos) % 12_000;
+    (0..12_000u32)
+        .map(|i| 20_000 + ((start + i) % 12_000) as u16)
+        .find(|&p| TcpListener::bind(("127.0.0.1", p)).is_ok())
+        .expect("a free port between 20000 and 32000")
 }
 
 /// Runs a short process and returns its pid: every pid must come back as a start event (the
