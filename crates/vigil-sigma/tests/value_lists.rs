@@ -29,20 +29,28 @@ detection:
 "#;
 
 fn fires(ip: &str, agent: &str) -> bool {
+    rule_fires(RULE, ip, Some(agent))
+}
+
+/// Whether `rule` matches one DescribeInstances call from `ip` with `agent` (absent: `None`).
+fn rule_fires(rule: &str, ip: &str, agent: Option<&str>) -> bool {
     let (set, problems) = RuleSet::from_sources([RuleSource {
-        path: PathBuf::from("lists.yml"),
-        text: RULE.to_string(),
+        path: PathBuf::from("rule.yml"),
+        text: rule.to_string(),
     }]);
     assert!(problems.is_empty(), "{problems:?}");
-    let line = serde_json::json!({
+    let mut record = serde_json::json!({
         "eventVersion": "1.08", "eventID": "e-1", "eventTime": "2026-10-01T00:00:00Z",
         "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
-        "awsRegion": "us-east-1", "sourceIPAddress": ip, "userAgent": agent,
+        "awsRegion": "us-east-1", "sourceIPAddress": ip,
         "recipientAccountId": "111122223333",
         "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/a",
                          "accountId": "111122223333", "userName": "a"}
-    })
-    .to_string();
+    });
+    if let Some(a) = agent {
+        record["userAgent"] = serde_json::Value::from(a);
+    }
+    let line = record.to_string();
     let (events, skips) =
         parse_cloudtrail_bytes(line.as_bytes(), &FileContext::new(&Limits::default()));
     assert!(skips.is_empty(), "{skips:?}");
@@ -120,29 +128,7 @@ detection:
 "#;
 
 fn alternatives_fire(agent: Option<&str>) -> bool {
-    let (set, problems) = RuleSet::from_sources([RuleSource {
-        path: PathBuf::from("alternatives.yml"),
-        text: ALTERNATIVES.to_string(),
-    }]);
-    assert!(problems.is_empty(), "{problems:?}");
-    let mut record = serde_json::json!({
-        "eventVersion": "1.08", "eventID": "e-1", "eventTime": "2026-10-01T00:00:00Z",
-        "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
-        "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.7",
-        "recipientAccountId": "111122223333",
-        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/a",
-                         "accountId": "111122223333", "userName": "a"}
-    });
-    if let Some(a) = agent {
-        record["userAgent"] = serde_json::Value::from(a);
-    }
-    let line = record.to_string();
-    let (events, skips) =
-        parse_cloudtrail_bytes(line.as_bytes(), &FileContext::new(&Limits::default()));
-    assert!(skips.is_empty(), "{skips:?}");
-    let mut hits = Vec::new();
-    set.matches(&events[0], &mut hits);
-    !hits.is_empty()
+    rule_fires(ALTERNATIVES, "198.51.100.7", agent)
 }
 
 #[test]
