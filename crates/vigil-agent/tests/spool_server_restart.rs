@@ -34,7 +34,20 @@ struct Server {
 }
 
 fn serve(port: u16, state: Arc<Mutex<Received>>, drop_first: usize) -> Server {
-    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    // The port was just given up (by `free_port` or the killed server); a socket on it can
+    // outlive that briefly (a connection the agent made to itself, one still closing), so
+    // binding is retried for a while rather than failing the test on the first refusal.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let listener = loop {
+        match TcpListener::bind(("127.0.0.1", port)) {
+            Ok(l) => break l,
+            Err(e) if Instant::now() < deadline => {
+                assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse, "{e}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("port {port} still in use: {e}"),
+        }
+    };
     listener.set_nonblocking(true).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
