@@ -11,7 +11,9 @@ JSON-lines corpus through each tool in one run, one after the other, on this mac
       with the 57 SigmaHQ rules alone (the peers' rule set).
 
 Each tool runs as a child process; wall time, CPU time (user + system, from wait4) and peak
-memory are measured the same way for all. The table gives events per wall-second, per
+memory are measured the same way for all, in --runs rounds (every tool once per round, in
+turn); each figure is the tool's median over the rounds, and the per-round column gives the
+ratio within each round, since a shared host's speed drifts between rounds. The table gives events per wall-second, per
 CPU-second, and each tool's ratio to the reference (chainsaw when it ran, else pySigma).
 
 The corpus is the last 100,000 CloudTrail records of `vigil demo --scale 4` (the attack day
@@ -19,6 +21,7 @@ and the weeks before it), flattened to JSON lines; it is made once under --work 
 
   scripts/bench_peers.py [--vigil target/release/vigil] [--work /var/tmp/vigil-bench-peers]
                          [--chainsaw PATH] [--python /var/tmp/sigma-peer/venv/bin/python]
+                         [--runs 3] [--json]
 
 Build Vigil first: `cargo build --release -p vigil` (the script looks in $CARGO_TARGET_DIR
 or ./target). The pySigma venv comes from ../shared/peers/setup.sh ($PEERS_HOME/venv).
@@ -108,12 +111,16 @@ def main():
     ap.add_argument("--chainsaw")
     ap.add_argument("--python", default=default_python(),
                     help="python of the venv with pySigma and its SQLite backend")
+    ap.add_argument("--runs", type=int, default=3,
+                    help="rounds of every tool; figures are medians (default 3)")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON too")
     a = ap.parse_args()
 
     vigil = Path(a.vigil)
     if not vigil.is_file():
         sys.exit(f"no vigil binary at {vigil}: run `cargo build --release -p vigil` first")
+    if a.python and not Path(a.python).is_file():
+        sys.exit(f"no python at {a.python} (--python): run ../shared/peers/setup.sh first")
     if not SIGMA_RULES.is_dir():
         sys.exit(f"no SigmaHQ CloudTrail rules at {SIGMA_RULES}")
     work = Path(a.work)
@@ -123,38 +130,31 @@ def main():
     print(f"corpus: {corpus} ({n_events} CloudTrail records); "
           f"rules: {len(list(SIGMA_RULES.glob('*.yml')))} SigmaHQ + {REPO / 'rules'}")
 
-    rows, notes = [], []
-
-    def row(tool, what, rc, wall, cpu, mb, detail=""):
-        rows.append({"tool": tool, "what": what, "rc": rc, "wall_s": wall, "cpu_s": cpu,
-                     "peak_mb": mb, "events": n_events,
-                     "events_per_s": n_events / wall if wall else 0.0,
-                     "events_per_cpu_s": n_events / cpu if cpu else 0.0, "detail": detail})
+    notes = []
+    # Each tool: (name, what, command, output file, detail from the output).
+    tools = []
 
     # (a) pySigma -> SQLite
     if a.python:
-        out = work / "pysigma.json"
-        rc, wall, cpu, mb = measure(
-            [a.python, str(HARNESS / "sigma_sqlite_hunt.py"), str(SIGMA_RULES), str(corpus)], out)
-        detail = ""
-        if rc == 0:
+        def pysigma_detail(out):
             s = json.loads(out.read_text())
-            detail = (f"{s['rules_converted']} rules, {s['total_hits']} hits; "
-                      f"load+query alone {s['events_per_s']['load_plus_query']}/s")
-        row("pySigma→SQLite", "57 SigmaHQ rules", rc, wall, cpu, mb, detail)
+            return (f"{s['rules_converted']} rules, {s['total_hits']} hits; "
+                    f"load+query alone {s['events_per_s']['load_plus_query']}/s")
+        tools.append(("pySigma→SQLite", "57 SigmaHQ rules",
+                      [a.python, str(HARNESS / "sigma_sqlite_hunt.py"), str(SIGMA_RULES),
+                       str(corpus)], work / "pysigma.json", pysigma_detail))
     else:
         notes.append("pySigma: no venv found (run ../shared/peers/setup.sh or pass --python)")
 
     # (b) chainsaw
     chainsaw = find_chainsaw(a.chainsaw)
     if chainsaw:
-        out = work / "chainsaw.jsonl"
-        rc, wall, cpu, mb = measure(
-            [chainsaw, "hunt", "-q", "-s", str(SIGMA_RULES), "--mapping",
-             str(HARNESS / "chainsaw/sigma-cloudtrail.yml"), "--load-unknown", "--jsonl",
-             str(corpus)], out)
-        hits = sum(1 for _ in open(out)) if rc == 0 else 0
-        row("chainsaw", "57 SigmaHQ rules", rc, wall, cpu, mb, f"{hits} detections")
+        def chainsaw_detail(out):
+            return f"{sum(1 for _ in open(out))} detections"
+        tools.append(("chainsaw", "57 SigmaHQ rules",
+                      [chainsaw, "hunt", "-q", "-s", str(SIGMA_RULES), "--mapping",
+                       str(HARNESS / "chainsaw/sigma-cloudtrail.yml"), "--load-unknown",
+                       "--jsonl", str(corpus)], work / "chainsaw.jsonl", chainsaw_detail))
     else:
         notes.append("chainsaw: not run - no binary (--chainsaw, $CHAINSAW or PATH); it is not "
                      "published on crates.io or any registry this machine reaches, so it cannot "
@@ -162,44 +162,73 @@ def main():
                      "not in this run.")
 
     # (c) Vigil end to end
+    def vigil_detail(out):
+        s = json.loads(out.read_text())
+        return (f"{s['rules']} rules, {s['rule_hits']} hits -> {s['alerts']} alerts "
+                f"({s['composites']} composite); detection alone "
+                f"{s['detect_events_per_second']:,.0f}/s")
     for what, rules in [
         ("57 SigmaHQ + own pack, baselines, correlation", [SIGMA_RULES, REPO / "rules"]),
         ("57 SigmaHQ rules, baselines, correlation", [SIGMA_RULES]),
     ]:
-        out = work / ("vigil-" + str(len(rules)) + ".json")
         cmd = [str(vigil), "rules", "hunt", str(corpus), "--format", "json"]
         for r in rules:
             cmd += ["--rules", str(r)]
-        rc, wall, cpu, mb = measure(cmd, out)
-        detail = ""
-        if rc == 0:
-            s = json.loads(out.read_text())
-            detail = (f"{s['rules']} rules, {s['rule_hits']} hits -> {s['alerts']} alerts "
-                      f"({s['composites']} composite); detection alone "
-                      f"{s['detect_events_per_second']:,.0f}/s")
-        row("vigil", what, rc, wall, cpu, mb, detail)
+        tools.append(("vigil", what, cmd, work / ("vigil-" + str(len(rules)) + ".json"),
+                      vigil_detail))
+
+    # Rounds, every tool once per round in turn, so that a slow spell of a shared host falls
+    # on all of them alike; each tool's figures are its medians over the rounds.
+    runs = {i: [] for i in range(len(tools))}
+    for round_ in range(a.runs):
+        print(f"round {round_ + 1} of {a.runs} ...", file=sys.stderr)
+        for i, (_, _, cmd, out, _) in enumerate(tools):
+            runs[i].append(measure(cmd, out))
+
+    def median(xs):
+        xs = sorted(xs)
+        mid = len(xs) // 2
+        return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+    rows = []
+    for i, (tool, what, _, out, detail_of) in enumerate(tools):
+        ms = runs[i]
+        rc = next((m[0] for m in ms if m[0] != 0), 0)
+        wall, cpu = median([m[1] for m in ms]), median([m[2] for m in ms])
+        detail = detail_of(out) if rc == 0 else ""
+        rows.append({"tool": tool, "what": what, "rc": rc, "runs": len(ms), "wall_s": wall,
+                     "cpu_s": cpu, "cpu_s_each": [m[2] for m in ms],
+                     "peak_mb": max(m[3] for m in ms), "events": n_events,
+                     "events_per_s": n_events / wall if wall else 0.0,
+                     "events_per_cpu_s": n_events / cpu if cpu else 0.0, "detail": detail})
 
     ref = next((r for r in rows if r["tool"] == "chainsaw" and r["rc"] == 0), None) \
         or next((r for r in rows if r["tool"].startswith("pySigma") and r["rc"] == 0), None)
     print()
     hdr = f"{'tool':<16} {'rules / work':<48} {'wall s':>7} {'CPU s':>7} {'events/s':>10} " \
-          f"{'ev/CPU-s':>10} {'peak MB':>8} {'ratio':>7}"
+          f"{'ev/CPU-s':>10} {'peak MB':>8} {'ratio':>7} {'per round':>13}"
     print(hdr)
     print("-" * len(hdr))
     for r in rows:
-        ratio = (r["events_per_cpu_s"] / ref["events_per_cpu_s"]) if ref and r["rc"] == 0 else 0
+        ok = ref and r["rc"] == 0
+        ratio = (r["events_per_cpu_s"] / ref["events_per_cpu_s"]) if ok else 0
+        # The ratio within each round (the reference's CPU time that round over this tool's).
+        paired = [rc / c for rc, c in zip(ref["cpu_s_each"], r["cpu_s_each"]) if c] if ok else []
         r["ratio_per_cpu_s_vs_" + (ref["tool"] if ref else "none")] = ratio
+        r["ratio_per_round"] = paired
+        span = f"{min(paired):.1f}-{max(paired):.1f}x" if paired else ""
         flag = "" if r["rc"] == 0 else f"  (exit {r['rc']})"
         print(f"{r['tool']:<16} {r['what']:<48} {r['wall_s']:>7.2f} {r['cpu_s']:>7.2f} "
               f"{r['events_per_s']:>10,.0f} {r['events_per_cpu_s']:>10,.0f} {r['peak_mb']:>8.0f} "
-              f"{ratio:>6.1f}x{flag}")
+              f"{ratio:>6.1f}x {span:>13}{flag}")
     print()
     for r in rows:
         if r["detail"]:
             print(f"  {r['tool']}: {r['detail']}")
     if ref:
         print(f"  ratio = events per CPU-second / {ref['tool']}'s (whole process: start-up, "
-              f"rule loading, reading and parsing included)")
+              f"rule loading, reading and parsing included), medians of {a.runs} rounds; "
+              f"per round = the same ratio within each round (lowest-highest)")
     for n in notes:
         print(f"  note: {n}")
     if a.json:

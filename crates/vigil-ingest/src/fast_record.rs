@@ -5,6 +5,7 @@
 //! equivalence is tested over generated and damaged records (`tests/props.rs`).
 
 use crate::depth::MAX_KEPT_DEPTH;
+use crate::memo::{self, IdentityNote};
 use crate::raw::{
     Kept, RawAttributes, RawIdentity, RawIssuer, RawOnBehalfOf, RawRecord, RawResource,
     RawSessionContext,
@@ -359,7 +360,16 @@ pub fn record<'a>(c: &mut Cursor<'a>, r: &mut RawRecord<'a>) -> Scan<()> {
         }
         "userIdentity" => {
             once(seen, 13)?;
+            c.ws();
+            let start = c.pos();
+            if let Some((len, known)) = memo::recall_identity(c.rest()) {
+                c.set_pos(start + len);
+                r.user_identity = None;
+                r.identity_note = IdentityNote::Known(known);
+                return Ok(());
+            }
             identity(c, &mut r.user_identity)?;
+            r.identity_note = IdentityNote::Read(c.since(start)?);
             Ok(())
         }
         "requestParameters" => {

@@ -25,6 +25,7 @@ mod host;
 mod host_format;
 mod lake;
 mod limits;
+mod memo;
 mod normalize;
 mod one_pass;
 mod raw;

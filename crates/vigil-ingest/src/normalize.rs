@@ -3,6 +3,7 @@
 use crate::actor::actor;
 use crate::depth;
 use crate::limits::FileContext;
+use crate::memo::{self, IdentityFacts, IdentityNote};
 use crate::raw::{Kept, RawRecord};
 use crate::reason::SkipReason;
 use crate::text::Text;
@@ -83,7 +84,12 @@ pub fn normalise(
     check_depth(&rec.response_elements, "responseElements")?;
     check_depth(&rec.additional_event_data, "additionalEventData")?;
     let identity = rec.user_identity.as_ref();
+    let known = match &rec.identity_note {
+        IdentityNote::Known(f) => Some(f.as_ref()),
+        _ => None,
+    };
     let account: CompactString = nonempty(&rec.recipient_account)
+        .or_else(|| known.map(|f| f.account_id.as_str()))
         .or_else(|| identity.and_then(|i| nonempty(&i.account_id)))
         .or(fb.account)
         .unwrap_or_default()
@@ -92,13 +98,35 @@ pub fn normalise(
         .or(fb.region)
         .unwrap_or("unknown")
         .into();
-    let actor = actor(identity, &account);
-    let access_key_id = identity
-        .and_then(|i| nonempty(&i.access_key_id))
-        .map(CompactString::from);
-    let invoked_by = identity
-        .and_then(|i| nonempty(&i.invoked_by))
-        .map(CompactString::from);
+    let (actor, access_key_id, invoked_by) = match known {
+        Some(f) => (
+            f.actor.clone(),
+            f.access_key_id.clone(),
+            f.invoked_by.clone(),
+        ),
+        None => {
+            let actor = actor(identity, &account);
+            let access_key_id = identity
+                .and_then(|i| nonempty(&i.access_key_id))
+                .map(CompactString::from);
+            let invoked_by = identity
+                .and_then(|i| nonempty(&i.invoked_by))
+                .map(CompactString::from);
+            if let (IdentityNote::Read(text), Some(own)) = (
+                &rec.identity_note,
+                identity.and_then(|i| nonempty(&i.account_id)),
+            ) {
+                let facts = IdentityFacts {
+                    account_id: own.into(),
+                    actor: actor.clone(),
+                    access_key_id: access_key_id.clone(),
+                    invoked_by: invoked_by.clone(),
+                };
+                memo::remember_identity(text, facts);
+            }
+            (actor, access_key_id, invoked_by)
+        }
+    };
     let id = rec
         .event_id
         .take()

@@ -3,6 +3,7 @@
 //! unknown fields are skipped. The same struct also reads the envelopes that wrap a record
 //! (EventBridge's `detail`, `lookup-events`' `CloudTrailEvent`).
 
+use crate::memo::IdentityNote;
 use crate::text::{Flag, Lenient, Text};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -39,6 +40,8 @@ pub struct RawRecord<'a> {
     pub region: Option<Text<'a>>,
     pub time: Option<Text<'a>>,
     pub cloudtrail_event: Option<Text<'a>>,
+    /// How the fast path read `user_identity` ([`crate::memo`]).
+    pub identity_note: IdentityNote<'a>,
 }
 
 /// A JSON value kept verbatim (`requestParameters`, an envelope's `detail`): its text, as the

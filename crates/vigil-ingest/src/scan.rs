@@ -81,6 +81,11 @@ impl<'a> Cursor<'a> {
         self.pos = pos.min(self.b.len());
     }
 
+    /// The bytes from the cursor on.
+    pub fn rest(&self) -> &'a [u8] {
+        self.b.get(self.pos..).unwrap_or_default()
+    }
+
     pub fn text(&self) -> &'a str {
         self.text
     }

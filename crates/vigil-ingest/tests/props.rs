@@ -225,3 +225,90 @@ proptest! {
         prop_assert_eq!(fast, general, "{}", doc);
     }
 }
+
+/// `userIdentity` objects for the memo differential: a few sessions, and texts that differ from
+/// them by a little (one character, a member more, whitespace, an escape, no account).
+fn identity_text(which: usize) -> String {
+    let base = |s: &str, acct: &str| {
+        format!(
+            r#"{{"type":"AssumedRole","principalId":"AROAEXAMPLE:{s}","arn":"arn:aws:sts::111122223333:assumed-role/web/{s}","accountId":"{acct}","accessKeyId":"ASIA{s}","sessionContext":{{"sessionIssuer":{{"type":"Role","arn":"arn:aws:iam::111122223333:role/web","userName":"web"}},"attributes":{{"creationDate":"2024-05-01T11:00:00Z","mfaAuthenticated":"false"}}}}}}"#
+        )
+    };
+    match which {
+        0 => base("i-0aaa", "111122223333"),
+        1 => base("i-0aab", "111122223333"),
+        2 => base("i-0aaa", "444455556666"),
+        3 => base("i-0aaa", ""),
+        4 => base("i-0aaa", "111122223333").replacen(
+            r#""type":"AssumedRole""#,
+            r#""type":"AssumedRole","invokedBy":"ec2.amazonaws.com""#,
+            1,
+        ),
+        5 => base("i-0aaa", "111122223333").replace(",\"", ", \""),
+        6 => base("i-0aaa", "111122223333").replace(",\"", ",\n\""),
+        7 => base("i-0a\\u0061a", "111122223333"),
+        8 => {
+            // Starts like session 0 and is cut short: not an object.
+            let t = base("i-0aaa", "111122223333");
+            t[..t.len() - 1].to_string()
+        }
+        9 => r#"{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333","accessKeyId":"AKIAEXAMPLE","userName":"alice"}"#.to_string(),
+        _ => r#"{"type":"AWSService","invokedBy":"ec2.amazonaws.com"}"#.to_string(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// An identity the fast path remembers from earlier records (and earlier documents read on
+    /// the same thread) reads exactly as the general path reads it, however close the texts
+    /// around it come.
+    #[test]
+    fn remembered_identities_read_as_the_general_path_reads_them(
+        picks in proptest::collection::vec((0usize..11, 0usize..3, 0usize..6), 1..16),
+        lines in any::<bool>(),
+    ) {
+        let records: Vec<String> = picks
+            .iter()
+            .enumerate()
+            .map(|(i, &(which, tail, params))| {
+                let after = [
+                    r#","recipientAccountId":"999988887777""#,
+                    "",
+                    r#","awsRegion":"eu-west-1""#,
+                ][tail];
+                // Skipped and kept values, the same or nearly: one more member, deeper, cut
+                // short (invalid), a line feed inside.
+                let kept = r#"{"bucketName":"logs-111122223333","key":"a/b/c.json","x":[1,{"y":null}]}"#;
+                let params = [
+                    kept.to_string(),
+                    kept.replace("null}]}", "null}],\"z\":true}"),
+                    kept.replace("[1,", "[[[1]],"),
+                    kept[..kept.len() - 1].to_string(),
+                    kept.replace(",", ",\n"),
+                    "null".to_string(),
+                ][params]
+                .clone();
+                let after = format!(
+                    r#"{after},"requestParameters":{params},"tlsDetails":{{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"s3.amazonaws.com"}}"#
+                );
+                format!(
+                    r#"{{"eventTime":"2024-05-01T12:00:{:02}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","userIdentity":{}{after},"eventID":"m{i}"}}"#,
+                    i % 60,
+                    identity_text(which)
+                )
+            })
+            .collect();
+        let doc = if lines {
+            records.join("\n")
+        } else {
+            format!(r#"{{"Records":[{}]}}"#, records.join(","))
+        };
+        let general = vigil_ingest::parse_cloudtrail_general(doc.as_bytes(), &ctx());
+        // Twice: the second reading finds every identity remembered.
+        for _ in 0..2 {
+            let fast = parse_cloudtrail(doc.as_bytes(), &ctx());
+            prop_assert_eq!(&fast, &general, "{}", doc);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! `userIdentity` objects the fast path has already read, remembered by their exact text, so
+//! that the same bytes met again are stepped over instead of read again.
+//!
+//! Why: a session's `userIdentity` is the same object in every call it makes (same keys, same
+//! order, same creation date). On the 100k-event benchmark corpus an identity is 470 of a
+//! record's 1,500 bytes, and reading and normalising it (the scan, then
+//! [`crate::actor::actor`]) was a sixth of a whole hunt; 94 % of records carry one of the 64
+//! identities seen most recently.
+//!
+//! Why that is exact: a remembered text is one whole JSON object the fast path read without
+//! bailing. An object ends at its own closing brace, so input that starts with those bytes holds
+//! that same object, which reads to the same result. What is remembered
+//! with it is derived from the text alone. A text with a line feed is never remembered: reading
+//! JSON lines, a record may not run past its line.
+//!
+//! The memo is per thread (a parser thread reads file after file, and a hunt reads a file in
+//! parts: a memo per part would start cold each time), small and bounded: 32 sets of 4, a set
+//! found by a hash of a text's first bytes. Texts shorter than that key are not remembered
+//! (they are cheap to read, and the lookup could not key them).
+//!
+//! Tried and dropped: the same memo for the values the reader only checks and steps over
+//! (`tlsDetails`, `requestParameters`). Those share long beginnings (`{"cipherSuite":"TLS_…`),
+//! so keyed by their first bytes they crowded into a few sets and mostly missed; the 20k-event
+//! hunt went from 499.6M to 505.2M instructions.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use vigil_model::{Actor, CompactString};
+
+const SETS: usize = 32;
+const WAYS: usize = 4;
+
+struct Entry<T> {
+    text: Box<str>,
+    value: T,
+}
+
+/// Texts and what they came to, by their first `KEY` bytes.
+struct TextMemo<T, const KEY: usize> {
+    sets: [[Option<Entry<T>>; WAYS]; SETS],
+}
+
+impl<T: Clone, const KEY: usize> TextMemo<T, KEY> {
+    fn new() -> Self {
+        TextMemo {
+            sets: std::array::from_fn(|_| std::array::from_fn(|_| None)),
+        }
+    }
+
+    fn set_of(key: &[u8]) -> usize {
+        // Truncation is intended: the hash only picks a set.
+        (xxhash_rust::xxh3::xxh3_64(key) as usize) % SETS
+    }
+
+    /// The length of the remembered text `rest` starts with, and what it came to.
+    fn recall(&mut self, rest: &[u8]) -> Option<(usize, T)> {
+        let set = self.sets.get_mut(Self::set_of(rest.get(..KEY)?))?;
+        let way = set.iter().position(|e| {
+            e.as_ref()
+                .is_some_and(|e| rest.starts_with(e.text.as_bytes()))
+        })?;
+        // Most recent first, so the least recent is the one replaced.
+        set[..=way].rotate_right(1);
+        set[0].as_ref().map(|e| (e.text.len(), e.value.clone()))
+    }
+
+    fn remember(&mut self, text: &str, value: T) {
+        let Some(key) = text.as_bytes().get(..KEY) else {
+            return;
+        };
+        if !matches!(key.first(), Some(b'{' | b'['))
+            || memchr::memchr(b'\n', text.as_bytes()).is_some()
+        {
+            return;
+        }
+        if let Some(set) = self.sets.get_mut(Self::set_of(key)) {
+            set.rotate_right(1);
+            set[0] = Some(Entry {
+                text: text.into(),
+                value,
+            });
+        }
+    }
+}
+
+/// What normalisation takes from a `userIdentity`: everything it derives from the identity
+/// alone. An identity without its own `accountId` is not remembered (its actor takes the
+/// record's account).
+#[derive(Debug)]
+pub struct IdentityFacts {
+    /// Its own `accountId` (never empty).
+    pub account_id: CompactString,
+    pub actor: Actor,
+    pub access_key_id: Option<CompactString>,
+    pub invoked_by: Option<CompactString>,
+}
+
+/// How the fast path came by a record's `userIdentity` (the general path leaves it `Unread`).
+#[derive(Debug, Default)]
+pub enum IdentityNote<'a> {
+    #[default]
+    Unread,
+    /// Read into the record's `user_identity` from this text.
+    Read(&'a str),
+    /// Stepped over: the memo knew the text (`user_identity` is none).
+    Known(Rc<IdentityFacts>),
+}
+
+/// Leading bytes that key an identity (sessions of one role share their first sixty or so).
+const IDENTITY_KEY: usize = 96;
+
+thread_local! {
+    static IDENTITIES: RefCell<TextMemo<Rc<IdentityFacts>, IDENTITY_KEY>> =
+        RefCell::new(TextMemo::new());
+}
+
+/// The facts of the identity `rest` starts with, and its length, when this thread knows it.
+pub(crate) fn recall_identity(rest: &[u8]) -> Option<(usize, Rc<IdentityFacts>)> {
+    IDENTITIES.with(|m| m.borrow_mut().recall(rest))
+}
+
+/// Remembers what the identity object `text` came to.
+pub(crate) fn remember_identity(text: &str, facts: IdentityFacts) {
+    if !facts.account_id.is_empty() {
+        IDENTITIES.with(|m| m.borrow_mut().remember(text, Rc::new(facts)));
+    }
+}
+
+/// Forgets everything this thread remembers (tests that must start cold).
+#[cfg(test)]
+pub(crate) fn forget() {
+    IDENTITIES.with(|m| *m.borrow_mut() = TextMemo::new());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(n: usize) -> String {
+        format!(
+            r#"{{"type":"IAMUser","principalId":"AIDAEXAMPLE{n}","arn":"arn:aws:iam::111122223333:user/user-{n}","accountId":"111122223333","userName":"user-{n}"}}"#
+        )
+    }
+
+    fn facts(account: &str) -> IdentityFacts {
+        IdentityFacts {
+            account_id: account.into(),
+            actor: Actor::Unknown { raw_type: None },
+            access_key_id: None,
+            invoked_by: None,
+        }
+    }
+
+    fn keep(t: &str) {
+        remember_identity(t, facts("111122223333"));
+    }
+
+    #[test]
+    fn recalls_exactly_the_text_it_was_given() {
+        forget();
+        let t = text(1);
+        keep(&t);
+        let rest = format!("{t},\"eventName\":\"X\"}}");
+        assert_eq!(recall_identity(rest.as_bytes()).map(|f| f.0), Some(t.len()));
+        // The same start, then something else: not the remembered object.
+        let other = t.replace("user-1\"}", "user-1\",\"x\":1}");
+        assert!(recall_identity(other.as_bytes()).is_none());
+        let cut = &t[..t.len() - 1];
+        assert!(recall_identity(cut.as_bytes()).is_none());
+    }
+
+    #[test]
+    fn lets_go_what_it_may_not_hold() {
+        forget();
+        let short = r#"{"type":"Root","accountId":"1"}"#;
+        keep(short);
+        assert!(recall_identity(format!("{short:<120}").as_bytes()).is_none());
+        let spread = text(2).replace(",\"", ",\n\"");
+        keep(&spread);
+        assert!(recall_identity(spread.as_bytes()).is_none());
+        let t = text(3);
+        remember_identity(&t, facts(""));
+        assert!(recall_identity(t.as_bytes()).is_none());
+        let s = format!("\"{}\"", "x".repeat(100));
+        keep(&s);
+        assert!(recall_identity(s.as_bytes()).is_none());
+    }
+
+    #[test]
+    fn holds_at_most_its_size() {
+        forget();
+        let texts: Vec<String> = (0..1000).map(text).collect();
+        for t in &texts {
+            keep(t);
+        }
+        let held = texts
+            .iter()
+            .filter(|t| recall_identity(t.as_bytes()).is_some())
+            .count();
+        assert!(held <= SETS * WAYS, "{held}");
+        // The most recent one is always there.
+        assert!(recall_identity(texts[999].as_bytes()).is_some());
+    }
+}
