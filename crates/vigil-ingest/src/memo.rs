@@ -16,7 +16,11 @@
 //! The memo is per thread (a parser thread reads file after file, and a hunt reads a file in
 //! parts: a memo per part would start cold each time), small and bounded: 32 sets of 4, a set
 //! found by a hash of a text's first bytes. Texts shorter than that key are not remembered
-//! (they are cheap to read, and the lookup could not key them).
+//! (they are cheap to read, and the lookup could not key them). A text is remembered the second
+//! time it is read (each set keeps a hash of each of its last 8 one-off texts), so input
+//! whose identities never repeat pays a lookup and a hash per record, not a copy: remembering
+//! every text cost the ingest benchmark, whose identities were all distinct, a fifth of its
+//! parse rate.
 //!
 //! Tried and dropped: the same memo for the values the reader only checks and steps over
 //! (`tlsDetails`, `requestParameters`). Those share long beginnings (`{"cipherSuite":"TLS_…`),
@@ -35,15 +39,23 @@ struct Entry<T> {
     value: T,
 }
 
+/// Hashes of texts seen once, per set: a text is remembered the second time it is seen.
+const GHOSTS: usize = 8;
+
 /// Texts and what they came to, by their first `KEY` bytes.
 struct TextMemo<T, const KEY: usize> {
     sets: [[Option<Entry<T>>; WAYS]; SETS],
+    /// Hashes of recent texts not (yet) remembered, and where the next one goes.
+    ghosts: [[u64; GHOSTS]; SETS],
+    next_ghost: [usize; SETS],
 }
 
 impl<T: Clone, const KEY: usize> TextMemo<T, KEY> {
     fn new() -> Self {
         TextMemo {
             sets: std::array::from_fn(|_| std::array::from_fn(|_| None)),
+            ghosts: [[0; GHOSTS]; SETS],
+            next_ghost: [0; SETS],
         }
     }
 
@@ -64,28 +76,57 @@ impl<T: Clone, const KEY: usize> TextMemo<T, KEY> {
         set[0].as_ref().map(|e| (e.text.len(), e.value.clone()))
     }
 
-    fn remember(&mut self, text: &str, value: T) {
+    /// Remembers `text` with what `make` makes of it, if it has been seen (and not remembered)
+    /// recently: a text seen only once costs a hash, not a copy. Texts the memo cannot key or
+    /// may not hold are let go.
+    fn remember(&mut self, text: &str, make: impl FnOnce() -> T) {
         let Some(key) = text.as_bytes().get(..KEY) else {
             return;
         };
-        if !matches!(key.first(), Some(b'{' | b'['))
-            || memchr::memchr(b'\n', text.as_bytes()).is_some()
-        {
+        if !matches!(key.first(), Some(b'{' | b'[')) {
             return;
         }
-        if let Some(set) = self.sets.get_mut(Self::set_of(key)) {
-            set.rotate_right(1);
-            set[0] = Some(Entry {
-                text: text.into(),
-                value,
-            });
+        let head = xxhash_rust::xxh3::xxh3_64(key);
+        // Truncation is intended: the hash only picks a set.
+        let s = (head as usize) % SETS;
+        // A sighting is told by the hash of the text's first bytes, its last bytes and its
+        // length: a tenth of the cost of hashing it whole, and a false match only remembers a
+        // text one sighting early. Never 0, the empty slot.
+        let tail = text.len().saturating_sub(32);
+        let h = (head
+            ^ xxhash_rust::xxh3::xxh3_64(text.as_bytes().get(tail..).unwrap_or_default())
+                .rotate_left(17)
+            ^ text.len() as u64)
+            | 1;
+        let (Some(set), Some(ghosts), Some(next)) = (
+            self.sets.get_mut(s),
+            self.ghosts.get_mut(s),
+            self.next_ghost.get_mut(s),
+        ) else {
+            return;
+        };
+        match ghosts.iter().position(|g| *g == h) {
+            Some(at) => ghosts[at] = 0,
+            None => {
+                ghosts[*next % GHOSTS] = h;
+                *next = next.wrapping_add(1);
+                return;
+            }
         }
+        if memchr::memchr(b'\n', text.as_bytes()).is_some() {
+            return;
+        }
+        set.rotate_right(1);
+        set[0] = Some(Entry {
+            text: text.into(),
+            value: make(),
+        });
     }
 }
 
 /// What normalisation takes from a `userIdentity`: everything it derives from the identity
 /// alone. An identity without its own `accountId` is not remembered (its actor takes the
-/// record's account).
+/// record's account): the caller checks.
 #[derive(Debug)]
 pub struct IdentityFacts {
     /// Its own `accountId` (never empty).
@@ -119,11 +160,10 @@ pub(crate) fn recall_identity(rest: &[u8]) -> Option<(usize, Rc<IdentityFacts>)>
     IDENTITIES.with(|m| m.borrow_mut().recall(rest))
 }
 
-/// Remembers what the identity object `text` came to.
-pub(crate) fn remember_identity(text: &str, facts: IdentityFacts) {
-    if !facts.account_id.is_empty() {
-        IDENTITIES.with(|m| m.borrow_mut().remember(text, Rc::new(facts)));
-    }
+/// Remembers what the identity object `text` came to (made by `make`, only when the text is
+/// to be remembered). The caller knows the identity has its own account.
+pub(crate) fn remember_identity(text: &str, make: impl FnOnce() -> IdentityFacts) {
+    IDENTITIES.with(|m| m.borrow_mut().remember(text, || Rc::new(make())));
 }
 
 /// Forgets everything this thread remembers (tests that must start cold).
@@ -151,8 +191,10 @@ mod tests {
         }
     }
 
+    /// Shows `t` to the memo twice (the second sighting remembers it).
     fn keep(t: &str) {
-        remember_identity(t, facts("111122223333"));
+        remember_identity(t, || facts("111122223333"));
+        remember_identity(t, || facts("111122223333"));
     }
 
     #[test]
@@ -178,9 +220,12 @@ mod tests {
         let spread = text(2).replace(",\"", ",\n\"");
         keep(&spread);
         assert!(recall_identity(spread.as_bytes()).is_none());
+        // Seen once: not yet.
         let t = text(3);
-        remember_identity(&t, facts(""));
+        remember_identity(&t, || facts("111122223333"));
         assert!(recall_identity(t.as_bytes()).is_none());
+        remember_identity(&t, || facts("111122223333"));
+        assert!(recall_identity(t.as_bytes()).is_some());
         let s = format!("\"{}\"", "x".repeat(100));
         keep(&s);
         assert!(recall_identity(s.as_bytes()).is_none());

@@ -116,13 +116,12 @@ pub fn normalise(
                 &rec.identity_note,
                 identity.and_then(|i| nonempty(&i.account_id)),
             ) {
-                let facts = IdentityFacts {
+                memo::remember_identity(text, || IdentityFacts {
                     account_id: own.into(),
                     actor: actor.clone(),
                     access_key_id: access_key_id.clone(),
                     invoked_by: invoked_by.clone(),
-                };
-                memo::remember_identity(text, facts);
+                });
             }
             (actor, access_key_id, invoked_by)
         }

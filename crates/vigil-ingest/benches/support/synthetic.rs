@@ -7,7 +7,10 @@
 //! from a pool of fifty, and only S3 data events name a (fresh) object. In the demo's month of
 //! CloudTrail, 113k events involve 8.8k distinct entities; here 1M events involve about 60k
 //! sessions, keys and objects' worth. (Until 2026-11-26 every record had its own session, key,
-//! address and bucket: six new entities per event, which no real trail shows.) Shared by
+//! address and bucket: six new entities per event, which no real trail shows. Until 2026-11-27
+//! a session's role was drawn per call and its role id carried the call's number, so no two
+//! records had the same `userIdentity`; in real trails a session's identity object is the same
+//! in every call it makes.) Shared by
 //! `vigil-ingest`'s parse bench and `vigil`'s pipeline bench (included with `#[path]`).
 
 #![allow(dead_code)]
@@ -50,9 +53,12 @@ fn record(g: &mut Gen, i: usize) -> String {
     ]
     .get((g.next() % 5) as usize)
     .unwrap_or(&("s3.amazonaws.com", "GetObject"));
-    let role = g.pick(&["Admin", "DeployRole", "ReadOnly", "LambdaExec"]);
-    // A session of ~200 calls: its name, key and address follow from its number.
+    // A session of ~200 calls: its role, name, key and address follow from its number.
     let run = (i / SESSION_CALLS) as u64;
+    let roles = ["Admin", "DeployRole", "ReadOnly", "LambdaExec"];
+    let role = roles[(mix(run ^ 0x70) % 4) as usize];
+    // A role's id is the role's, not the call's.
+    let role_id = format!("AROAEXAMPLE{}", role.to_ascii_uppercase());
     let session = format!("session-{:08x}", mix(run) as u32);
     let key = format!("ASIA{:016X}", mix(run ^ 0x5eed));
     let host = mix(run ^ 0x1d) % IP_POOL;
@@ -77,16 +83,16 @@ fn record(g: &mut Gen, i: usize) -> String {
     let (min, sec) = ((i / 60) % 60, i % 60);
     format!(
         concat!(
-            r#"{{"eventVersion":"1.09","userIdentity":{{"type":"AssumedRole","principalId":"AROAEXAMPLEID{i}:{session}","#,
+            r#"{{"eventVersion":"1.09","userIdentity":{{"type":"AssumedRole","principalId":"{role_id}:{session}","#,
             r#""arn":"arn:aws:sts::{account}:assumed-role/{role}/{session}","accountId":"{account}","accessKeyId":"{key}","#,
-            r#""sessionContext":{{"sessionIssuer":{{"type":"Role","principalId":"AROAEXAMPLEID{i}","arn":"arn:aws:iam::{account}:role/{role}","#,
+            r#""sessionContext":{{"sessionIssuer":{{"type":"Role","principalId":"{role_id}","arn":"arn:aws:iam::{account}:role/{role}","#,
             r#""accountId":"{account}","userName":"{role}"}},"attributes":{{"creationDate":"2024-05-01T11:00:00Z","mfaAuthenticated":"false"}},"#,
             r#""sourceIdentity":"alice@example.com"}}}},"eventTime":"2024-05-{day:02}T{hour:02}:{min:02}:{sec:02}Z","eventSource":"{source}","#,
             r#""eventName":"{name}","awsRegion":"{region}","sourceIPAddress":"{ip}","#,
             r#""userAgent":"aws-cli/2.15.30 Python/3.11.8 Linux/6.1.0 exe/x86_64.amzn.2 prompt/off command/{name}",{err}"#,
             r#""requestParameters":{{"bucketName":"prod-data-{bucket}","key":"exports/2024/05/01/part-{i:05}.parquet","Host":"prod-data.s3.{region}.amazonaws.com","#,
             r#""filters":[{{"name":"instance-state-name","values":["running","stopped"]}},{{"name":"tag:Team","values":["payments"]}}],"maxResults":1000}},"#,
-            r#""responseElements":{{"credentials":{{"accessKeyId":"{key}","expiration":"May 1, 2024, 1:00:00 PM","sessionToken":"IQoJb3JpZ2luX2VjEXAMPLETOKENEXAMPLETOKENEXAMPLETOKEN{i}"}},"assumedRoleUser":{{"assumedRoleId":"AROAEXAMPLEID{i}:{session}","arn":"arn:aws:sts::{account}:assumed-role/{role}/{session}"}}}},"#,
+            r#""responseElements":{{"credentials":{{"accessKeyId":"{key}","expiration":"May 1, 2024, 1:00:00 PM","sessionToken":"IQoJb3JpZ2luX2VjEXAMPLETOKENEXAMPLETOKENEXAMPLETOKEN{i}"}},"assumedRoleUser":{{"assumedRoleId":"{role_id}:{session}","arn":"arn:aws:sts::{account}:assumed-role/{role}/{session}"}}}},"#,
             r#""additionalEventData":{{"SignatureVersion":"SigV4","CipherSuite":"ECDHE-RSA-AES128-GCM-SHA256","bytesTransferredIn":0,"AuthenticationMethod":"AuthHeader","x-amz-id-2":"EXAMPLEamzid2EXAMPLEamzid2EXAMPLE{i}","bytesTransferredOut":48213}},"#,
             r#""requestID":"{req:032x}","eventID":"{eid:032x}","readOnly":true,"#,
             r#""resources":[{resources}],"#,
@@ -97,6 +103,7 @@ fn record(g: &mut Gen, i: usize) -> String {
         session = session,
         account = account,
         role = role,
+        role_id = role_id,
         key = key,
         day = day,
         hour = hour,
