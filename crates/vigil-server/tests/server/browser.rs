@@ -43,14 +43,35 @@ fn shots_dir() -> PathBuf {
 
 fn run_script(chromium: &Path, node_dir: &Path, vars: &[(&str, String)]) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/console.cjs");
-    let out = Command::new("node")
-        .arg(script)
-        .env("VIGIL_NODE_DIR", node_dir)
-        .env("VIGIL_CHROMIUM", chromium)
-        .env("VIGIL_SHOTS", shots_dir())
-        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .expect("node runs (apt nodejs)");
+    let run = || {
+        Command::new("node")
+            .arg(&script)
+            .env("VIGIL_NODE_DIR", node_dir)
+            .env("VIGIL_CHROMIUM", chromium)
+            .env("VIGIL_SHOTS", shots_dir())
+            .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+            .output()
+            .expect("node runs (apt nodejs)")
+    };
+    let mut out = run();
+    // Chromium's renderer process can die under a loaded CI host ("Target crashed", seen once
+    // on the XSS pages while the other browser scenarios ran beside it; the same scenario then
+    // passed 3 of 3 alone). A scenario that only reads pages is run once more after such a
+    // crash; any other failure, a second crash, or a crash in the story (which changes an
+    // alert's status) fails the test.
+    let read_only = vars
+        .iter()
+        .any(|(k, v)| *k == "VIGIL_MODE" && (v == "xss" || v == "posture"));
+    if !out.status.success()
+        && read_only
+        && String::from_utf8_lossy(&out.stderr).contains("Target crashed")
+    {
+        eprintln!(
+            "the browser's renderer crashed; running the scenario once more:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out = run();
+    }
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
