@@ -33,62 +33,87 @@ use vigil_model::{Actor, CompactString};
 
 const SETS: usize = 32;
 const WAYS: usize = 4;
-
-struct Entry<T> {
-    text: Box<str>,
-    value: T,
-}
-
 /// Hashes of texts seen once, per set: a text is remembered the second time it is seen.
 const GHOSTS: usize = 8;
+/// Leading bytes that key an identity (sessions of one role share their first sixty or so).
+const KEY: usize = 96;
 
-/// Texts and what they came to, by their first `KEY` bytes.
-struct TextMemo<T, const KEY: usize> {
-    sets: [[Option<Entry<T>>; WAYS]; SETS],
+/// What normalisation takes from a `userIdentity`: everything it derives from the identity
+/// alone. An identity without its own `accountId` is not remembered (its actor takes the
+/// record's account): the caller checks.
+#[derive(Debug)]
+pub struct IdentityFacts {
+    /// Its own `accountId` (never empty).
+    pub account_id: CompactString,
+    pub actor: Actor,
+    pub access_key_id: Option<CompactString>,
+    pub invoked_by: Option<CompactString>,
+}
+
+/// How the fast path came by a record's `userIdentity` (the general path leaves it `Unread`).
+#[derive(Debug, Default)]
+pub enum IdentityNote<'a> {
+    #[default]
+    Unread,
+    /// Read into the record's `user_identity` from this text.
+    Read(&'a str),
+    /// Stepped over: the memo knew the text (`user_identity` is none).
+    Known(Rc<IdentityFacts>),
+}
+
+struct Entry {
+    text: Box<str>,
+    facts: Rc<IdentityFacts>,
+}
+
+/// Identity texts and what they came to, in sets picked by their first [`KEY`] bytes.
+struct Memo {
+    sets: [[Option<Entry>; WAYS]; SETS],
     /// Hashes of recent texts not (yet) remembered, and where the next one goes.
     ghosts: [[u64; GHOSTS]; SETS],
     next_ghost: [usize; SETS],
 }
 
-impl<T: Clone, const KEY: usize> TextMemo<T, KEY> {
+/// The hash of a text's first [`KEY`] bytes, and the set it picks.
+fn head(key: &[u8]) -> (u64, usize) {
+    let h = xxhash_rust::xxh3::xxh3_64(key);
+    // Truncation is intended: the hash only picks a set.
+    (h, (h as usize) % SETS)
+}
+
+impl Memo {
     fn new() -> Self {
-        TextMemo {
+        Memo {
             sets: std::array::from_fn(|_| std::array::from_fn(|_| None)),
             ghosts: [[0; GHOSTS]; SETS],
             next_ghost: [0; SETS],
         }
     }
 
-    fn set_of(key: &[u8]) -> usize {
-        // Truncation is intended: the hash only picks a set.
-        (xxhash_rust::xxh3::xxh3_64(key) as usize) % SETS
-    }
-
     /// The length of the remembered text `rest` starts with, and what it came to.
-    fn recall(&mut self, rest: &[u8]) -> Option<(usize, T)> {
-        let set = self.sets.get_mut(Self::set_of(rest.get(..KEY)?))?;
+    fn recall(&mut self, rest: &[u8]) -> Option<(usize, Rc<IdentityFacts>)> {
+        let (_, s) = head(rest.get(..KEY)?);
+        let set = self.sets.get_mut(s)?;
         let way = set.iter().position(|e| {
             e.as_ref()
                 .is_some_and(|e| rest.starts_with(e.text.as_bytes()))
         })?;
         // Most recent first, so the least recent is the one replaced.
         set[..=way].rotate_right(1);
-        set[0].as_ref().map(|e| (e.text.len(), e.value.clone()))
+        set[0].as_ref().map(|e| (e.text.len(), Rc::clone(&e.facts)))
     }
 
     /// Remembers `text` with what `make` makes of it, if it has been seen (and not remembered)
     /// recently: a text seen only once costs a hash, not a copy. Texts the memo cannot key or
     /// may not hold are let go.
-    fn remember(&mut self, text: &str, make: impl FnOnce() -> T) {
+    fn remember(&mut self, text: &str, make: impl FnOnce() -> IdentityFacts) {
         let Some(key) = text.as_bytes().get(..KEY) else {
             return;
         };
-        if !matches!(key.first(), Some(b'{' | b'[')) {
+        if key.first() != Some(&b'{') {
             return;
         }
-        let head = xxhash_rust::xxh3::xxh3_64(key);
-        // Truncation is intended: the hash only picks a set.
-        let s = (head as usize) % SETS;
+        let (head, s) = head(key);
         // A sighting is told by the hash of the text's first bytes, its last bytes and its
         // length: a tenth of the cost of hashing it whole, and a false match only remembers a
         // text one sighting early. Never 0, the empty slot.
@@ -119,40 +144,13 @@ impl<T: Clone, const KEY: usize> TextMemo<T, KEY> {
         set.rotate_right(1);
         set[0] = Some(Entry {
             text: text.into(),
-            value: make(),
+            facts: Rc::new(make()),
         });
     }
 }
 
-/// What normalisation takes from a `userIdentity`: everything it derives from the identity
-/// alone. An identity without its own `accountId` is not remembered (its actor takes the
-/// record's account): the caller checks.
-#[derive(Debug)]
-pub struct IdentityFacts {
-    /// Its own `accountId` (never empty).
-    pub account_id: CompactString,
-    pub actor: Actor,
-    pub access_key_id: Option<CompactString>,
-    pub invoked_by: Option<CompactString>,
-}
-
-/// How the fast path came by a record's `userIdentity` (the general path leaves it `Unread`).
-#[derive(Debug, Default)]
-pub enum IdentityNote<'a> {
-    #[default]
-    Unread,
-    /// Read into the record's `user_identity` from this text.
-    Read(&'a str),
-    /// Stepped over: the memo knew the text (`user_identity` is none).
-    Known(Rc<IdentityFacts>),
-}
-
-/// Leading bytes that key an identity (sessions of one role share their first sixty or so).
-const IDENTITY_KEY: usize = 96;
-
 thread_local! {
-    static IDENTITIES: RefCell<TextMemo<Rc<IdentityFacts>, IDENTITY_KEY>> =
-        RefCell::new(TextMemo::new());
+    static IDENTITIES: RefCell<Memo> = RefCell::new(Memo::new());
 }
 
 /// The facts of the identity `rest` starts with, and its length, when this thread knows it.
@@ -163,13 +161,13 @@ pub(crate) fn recall_identity(rest: &[u8]) -> Option<(usize, Rc<IdentityFacts>)>
 /// Remembers what the identity object `text` came to (made by `make`, only when the text is
 /// to be remembered). The caller knows the identity has its own account.
 pub(crate) fn remember_identity(text: &str, make: impl FnOnce() -> IdentityFacts) {
-    IDENTITIES.with(|m| m.borrow_mut().remember(text, || Rc::new(make())));
+    IDENTITIES.with(|m| m.borrow_mut().remember(text, make));
 }
 
 /// Forgets everything this thread remembers (tests that must start cold).
 #[cfg(test)]
 pub(crate) fn forget() {
-    IDENTITIES.with(|m| *m.borrow_mut() = TextMemo::new());
+    IDENTITIES.with(|m| *m.borrow_mut() = Memo::new());
 }
 
 #[cfg(test)]
