@@ -5,6 +5,7 @@
 
 use crate::compile::{Item, Node, ValueTest};
 use crate::field::Accessor;
+use crate::fold::{folded_eq, lower8, tail_word};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -96,7 +97,10 @@ impl KeyIndex {
         }
         self.map
             .get(&folded_hash(key.as_bytes()))
-            .and_then(|b| b.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
+            .and_then(|b| {
+                b.iter()
+                    .find(|(k, _)| folded_eq(key.as_bytes(), k.as_bytes()))
+            })
             .map_or(&[], |(_, v)| v.as_slice())
     }
 
@@ -124,44 +128,6 @@ pub(crate) fn folded_hash(key: &[u8]) -> u64 {
     // Final mix so the low bits the table uses depend on every input bit.
     h ^= h >> 32;
     h.wrapping_mul(K)
-}
-
-/// The last bytes of `key` (which does not fill whole words) as one word, read with fixed-size
-/// loads: the last eight bytes when there are eight (overlapping the word before), else two
-/// overlapping four-byte reads, else three single bytes. Copying the remainder into a zeroed
-/// word called `memcpy` for every lookup and was a third of its cost. Every byte still lands
-/// in the word; a key that hashes alike is told apart by the comparison after the hash.
-fn tail_word(key: &[u8]) -> u64 {
-    let n = key.len();
-    let word = |at: usize| {
-        key.get(at..at + 8)
-            .and_then(|b| <[u8; 8]>::try_from(b).ok())
-            .map_or(0, u64::from_le_bytes)
-    };
-    let half = |at: usize| {
-        key.get(at..at + 4)
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map_or(0, |b| u64::from(u32::from_le_bytes(b)))
-    };
-    let byte = |at: usize| key.get(at).map_or(0, |&b| u64::from(b));
-    match n {
-        0 => 0,
-        1..=3 => byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16,
-        4..=7 => half(0) | half(n - 4) << 32,
-        _ => word(n - 8),
-    }
-}
-
-/// Eight bytes with each ASCII capital letter lowercased (SWAR; other bytes unchanged).
-fn lower8(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let low7 = w & !HIGH;
-    // High bit of each byte set where the low seven bits are >= 'A', resp. > 'Z'.
-    let ge_a = low7 + ONES * u64::from(0x80 - b'A');
-    let gt_z = low7 + ONES * u64::from(0x7f - b'Z');
-    let upper = (ge_a & !gt_z) & !w & HIGH;
-    w | (upper >> 2)
 }
 
 /// The map's hasher: keys are already [`folded_hash`]es.

@@ -29,6 +29,7 @@ mod compile;
 mod condition;
 mod eval;
 mod field;
+mod fold;
 mod index;
 mod load;
 mod pattern;

@@ -240,11 +240,13 @@ impl StrMatcher {
     }
 }
 
+/// `h` against a pattern's literal `p` (folded when `!cased`, as [`StrMatcher::from_pieces`]
+/// makes it).
 fn eq(h: &str, p: &str, cased: bool) -> bool {
     if cased {
         h == p
     } else {
-        h.eq_ignore_ascii_case(p)
+        crate::fold::folded_eq(h.as_bytes(), p.as_bytes())
     }
 }
 
@@ -273,7 +275,7 @@ fn contains(hay: &str, needle: &str, cased: bool) -> bool {
     };
     // Where the anchor byte may sit for the needle to fit around it.
     let window = &h[at..h.len() - n.len() + at + 1];
-    let verify = |pos: usize| h[pos - at..pos - at + n.len()].eq_ignore_ascii_case(n);
+    let verify = |pos: usize| crate::fold::folded_eq(&h[pos - at..pos - at + n.len()], n);
     if lo == up {
         memchr::memchr_iter(lo, window).any(|i| verify(i + at))
     } else {
