@@ -9,8 +9,9 @@
 /// The last bytes of `key` (which does not fill whole words) as one word, read with fixed-size
 /// loads: the last eight bytes when there are eight (overlapping the word before), else two
 /// overlapping four-byte reads, else three single bytes. Copying the remainder into a zeroed
-/// word called `memcpy` for every lookup and was a third of its cost. Every byte still lands
-/// in the word; a key that hashes alike is told apart by the comparison after the hash.
+/// word called `memcpy` for every index lookup and was a third of its cost. Every byte lands in
+/// the word, so two texts of one length with equal tail words have equal leftover bytes (what
+/// [`folded_eq`] relies on); the index's hash also folds it in.
 pub(crate) fn tail_word(key: &[u8]) -> u64 {
     let n = key.len();
     let word = |at: usize| {
