@@ -3,6 +3,7 @@
 //! errors to exit codes.
 
 pub mod alert_links;
+pub mod allocator;
 pub mod cli;
 pub mod cmd;
 pub mod detection;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    vigil::allocator::keep_freed_memory();
     let cli = match vigil::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
