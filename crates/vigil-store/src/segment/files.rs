@@ -43,9 +43,12 @@ impl SegmentFiles {
                     source,
                 };
                 std::fs::create_dir_all(&*dir).map_err(io)?;
-                let mut f = File::create(&tmp).map_err(io)?;
-                f.write_all(MAGIC).map_err(io)?;
-                write_all_vectored(&mut f, docs).map_err(io)?;
+                let f = match direct::write(&tmp, docs) {
+                    Ok(Some(f)) => f,
+                    // No direct I/O here (tmpfs, some network filesystems), or it failed part
+                    // way: the same bytes through the page cache.
+                    Ok(None) | Err(_) => write_buffered(&tmp, docs).map_err(io)?,
+                };
                 f.sync_data().map_err(io)?;
                 drop_cached(&f);
                 drop(f);
@@ -130,6 +133,14 @@ fn drop_cached(f: &File) {
     let _ = f;
 }
 
+/// Writes the magic header and `docs` to a new file at `path` through the page cache.
+fn write_buffered(path: &std::path::Path, docs: &[&[u8]]) -> std::io::Result<File> {
+    let mut f = File::create(path)?;
+    f.write_all(MAGIC)?;
+    write_all_vectored(&mut f, docs)?;
+    Ok(f)
+}
+
 /// `Write::write_all` over many buffers with `writev` (std's `write_all_vectored` is unstable).
 fn write_all_vectored(f: &mut File, docs: &[&[u8]]) -> std::io::Result<()> {
     let mut slices: Vec<IoSlice<'_>> = docs
@@ -147,4 +158,181 @@ fn write_all_vectored(f: &mut File, docs: &[&[u8]]) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Writing a segment past the page cache (`O_DIRECT`).
+///
+/// Why: a segment is written once and read rarely, and a buffered write makes the kernel copy
+/// every document into page-cache pages it must first find (on this project's VM often fresh
+/// ones), then write them back, then drop them (`drop_cached`). Direct I/O hands the device
+/// aligned blocks from one staging buffer the writer reuses, so the only copy is ours, into
+/// memory already in the cache. `dd` of 160 MB on the project's VM: 0.07–0.50 s of system time
+/// buffered, 0.03–0.06 s direct.
+mod direct {
+    use crate::segment::MAGIC;
+    use std::fs::File;
+    use std::io::Write;
+    use std::path::Path;
+
+    /// Block alignment of buffer address, length and file offset: a multiple of every common
+    /// logical block size (512 and 4096 bytes).
+    pub(super) const ALIGN: usize = 4096;
+
+    /// The staging buffer: large enough that each write is one long device transfer.
+    const STAGING: usize = 4 << 20;
+
+    thread_local! {
+        /// The writer's staging buffer, kept for its next segment (one per writing thread).
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    /// Writes the magic header and `docs` to a new file at `path` with direct I/O. `Ok(None)`
+    /// when the file system does not take direct I/O; an error when a write failed part way
+    /// (the caller then writes the file again through the page cache).
+    #[cfg(target_os = "linux")]
+    pub(super) fn write(path: &Path, docs: &[&[u8]]) -> std::io::Result<Option<File>> {
+        use rustix::fs::{Mode, OFlags};
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
+        let fd = match rustix::fs::open(path, flags | OFlags::DIRECT, Mode::from(0o644)) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::INVAL) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let mut f = File::from(fd);
+        BUFFER.with(|b| {
+            let mut b = b.borrow_mut();
+            if b.len() < STAGING + ALIGN {
+                *b = vec![0; STAGING + ALIGN];
+            }
+            // The aligned part of the buffer (its start found without pointer arithmetic
+            // of our own).
+            let start = b.as_ptr().align_offset(ALIGN).min(ALIGN);
+            let staging = b.get_mut(start..start + STAGING).ok_or_else(misaligned)?;
+            let len = write_staged(&mut f, staging, docs)?;
+            f.set_len(len)?;
+            Ok(Some(f))
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub(super) fn write(_: &Path, _: &[&[u8]]) -> std::io::Result<Option<File>> {
+        Ok(None)
+    }
+
+    fn misaligned() -> std::io::Error {
+        std::io::Error::other("no aligned staging buffer")
+    }
+
+    /// Copies the magic and `docs` through `staging` (aligned, a multiple of [`ALIGN`] long)
+    /// into `f` in whole blocks, the last one padded with zeros; returns the unpadded length.
+    pub(super) fn write_staged(f: &mut File, staging: &mut [u8], docs: &[&[u8]]) -> std::io::Result<u64> {
+        let mut fill = 0usize;
+        let mut written = 0u64;
+        for doc in std::iter::once(&MAGIC[..]).chain(docs.iter().copied()) {
+            let mut rest = doc;
+            while !rest.is_empty() {
+                let room = staging.len() - fill;
+                let n = room.min(rest.len());
+                let (now, later) = rest.split_at(n);
+                staging
+                    .get_mut(fill..fill + n)
+                    .ok_or_else(misaligned)?
+                    .copy_from_slice(now);
+                fill += n;
+                rest = later;
+                if fill == staging.len() {
+                    f.write_all(staging)?;
+                    written += fill as u64;
+                    fill = 0;
+                }
+            }
+        }
+        if fill > 0 {
+            let padded = fill.next_multiple_of(ALIGN);
+            let tail = staging.get_mut(..padded).ok_or_else(misaligned)?;
+            tail.get_mut(fill..).ok_or_else(misaligned)?.fill(0);
+            f.write_all(tail)?;
+            written += fill as u64;
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Documents of lengths around the block and staging sizes, and empty ones.
+    fn docs() -> Vec<Vec<u8>> {
+        let lens = [0, 1, 7, 4088, 4096, 4097, 8191, 0, 12_345, 65_536, 3, 100_000];
+        lens.iter()
+            .enumerate()
+            .map(|(i, &n)| (0..n).map(|j| (i * 31 + j) as u8).collect())
+            .collect()
+    }
+
+    fn expected(docs: &[&[u8]]) -> Vec<u8> {
+        let mut all = MAGIC.to_vec();
+        for d in docs {
+            all.extend_from_slice(d);
+        }
+        all
+    }
+
+    #[test]
+    fn direct_and_buffered_writes_make_the_same_file() {
+        let owned = docs();
+        let docs: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("direct"), dir.path().join("buffered"));
+        // Direct I/O where the file system takes it; where not, nothing was written.
+        if let Some(f) = direct::write(&a, &docs).unwrap() {
+            f.sync_data().unwrap();
+            assert_eq!(std::fs::read(&a).unwrap(), expected(&docs));
+        }
+        drop(write_buffered(&b, &docs).unwrap());
+        assert_eq!(std::fs::read(&b).unwrap(), expected(&docs));
+    }
+
+    #[test]
+    fn staging_lays_documents_end_to_end_across_block_and_buffer_edges() {
+        let owned = docs();
+        let dir = tempfile::tempdir().unwrap();
+        // Staging buffers of one and of three blocks: documents cross both edges.
+        for blocks in [1, 3] {
+            for take in 0..=owned.len() {
+                let docs: Vec<&[u8]> = owned.iter().take(take).map(Vec::as_slice).collect();
+                let path = dir.path().join(format!("s{blocks}-{take}"));
+                let mut f = File::create(&path).unwrap();
+                let mut staging = vec![0xAA; blocks * direct::ALIGN];
+                let len = direct::write_staged(&mut f, &mut staging, &docs).unwrap();
+                let want = expected(&docs);
+                assert_eq!(len, want.len() as u64);
+                let got = std::fs::read(&path).unwrap();
+                // Whole blocks were written: the bytes, then zeros up to the block's end.
+                assert_eq!(got.len(), want.len().next_multiple_of(direct::ALIGN));
+                assert_eq!(&got[..want.len()], &want[..]);
+                assert!(got[want.len()..].iter().all(|&b| b == 0));
+            }
+        }
+    }
+
+    #[test]
+    fn segments_read_back_document_by_document() {
+        let owned = docs();
+        let docs: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = SegmentFiles::Dir(dir.path().join("events"));
+        files.write(41, &docs).unwrap();
+        let path = SegmentFiles::path(&dir.path().join("events"), 41);
+        assert_eq!(std::fs::read(path).unwrap(), expected(&docs));
+        let mut reader = files.reader();
+        let mut buf = Vec::new();
+        let mut offset = 0u64;
+        for doc in &docs {
+            reader.read(41, offset, doc.len() as u32, &mut buf).unwrap();
+            assert_eq!(&buf[..], *doc);
+            offset += doc.len() as u64;
+        }
+    }
 }
