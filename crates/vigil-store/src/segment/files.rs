@@ -63,14 +63,35 @@ impl SegmentFiles {
         SegmentReader {
             files: self,
             open: HashMap::new(),
+            windows: 0,
         }
     }
 }
 
 pub(crate) struct SegmentReader<'a> {
     files: &'a SegmentFiles,
-    open: HashMap<i64, File>,
+    open: HashMap<i64, OpenSegment>,
+    /// Read-ahead windows held now (at most [`MAX_WINDOWS`]).
+    windows: usize,
 }
+
+/// An open segment file and, once it is read front to back, a window of the bytes ahead.
+struct OpenSegment {
+    file: File,
+    /// Where the last read of this segment ended (file position), if any.
+    last_end: Option<u64>,
+    /// File position of `window`'s first byte.
+    window_start: u64,
+    window: Vec<u8>,
+}
+
+/// Bytes read ahead at once when a segment is being read in order: one system call for
+/// hundreds of documents instead of one each. Reading 474 MB of segments not in the page
+/// cache on the project's VM: 2 KB reads cost 1.0–1.15 s of CPU, 1 MiB reads 0.11–0.17 s.
+const WINDOW: usize = 1 << 20;
+
+/// Segments that may hold a read-ahead window at once (memory: this many × [`WINDOW`]).
+const MAX_WINDOWS: usize = 64;
 
 impl SegmentReader<'_> {
     /// The `len` bytes of document at `offset` (counted after the header) of segment `base`.
@@ -99,18 +120,72 @@ impl SegmentReader<'_> {
                     path: path.clone(),
                     source,
                 };
-                let file = match self.open.entry(base) {
+                let seg = match self.open.entry(base) {
                     std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        v.insert(File::open(&path).map_err(io)?)
-                    }
+                    std::collections::hash_map::Entry::Vacant(v) => v.insert(OpenSegment {
+                        file: File::open(&path).map_err(io)?,
+                        last_end: None,
+                        window_start: 0,
+                        window: Vec::new(),
+                    }),
                 };
-                file.seek(SeekFrom::Start(start)).map_err(io)?;
-                buf.resize(len as usize, 0);
-                file.read_exact(buf).map_err(io)?;
-                Ok(())
+                let end = start.saturating_add(u64::from(len));
+                // In order: this read starts where the last one ended, or a little past it.
+                let in_order = seg
+                    .last_end
+                    .is_some_and(|last| start >= last && start - last < WINDOW as u64);
+                seg.last_end = Some(end);
+                if let Some(bytes) = seg.windowed(start, end) {
+                    buf.extend_from_slice(bytes);
+                    return Ok(());
+                }
+                if in_order && u64::from(len) < WINDOW as u64 {
+                    if seg.window.capacity() == 0 {
+                        if self.windows >= MAX_WINDOWS {
+                            return seg.read_exact_at(start, len, buf).map_err(io);
+                        }
+                        self.windows += 1;
+                    }
+                    seg.fill_window(start).map_err(io)?;
+                    let bytes = seg
+                        .windowed(start, end)
+                        .ok_or_else(|| corrupt("past the end"))?;
+                    buf.extend_from_slice(bytes);
+                    return Ok(());
+                }
+                seg.read_exact_at(start, len, buf).map_err(io)
             }
         }
+    }
+}
+
+impl OpenSegment {
+    /// The bytes `[start, end)` if the window holds them all.
+    fn windowed(&self, start: u64, end: u64) -> Option<&[u8]> {
+        let from = usize::try_from(start.checked_sub(self.window_start)?).ok()?;
+        let to = usize::try_from(end.checked_sub(self.window_start)?).ok()?;
+        self.window.get(from..to)
+    }
+
+    /// Reads up to [`WINDOW`] bytes from `start` into the window (fewer at the file's end).
+    fn fill_window(&mut self, start: u64) -> std::io::Result<()> {
+        self.window.clear();
+        self.window.reserve_exact(WINDOW);
+        self.window_start = start;
+        self.file.seek(SeekFrom::Start(start))?;
+        // Bounded: at most WINDOW bytes are read.
+        #[allow(clippy::disallowed_methods)]
+        (&mut self.file)
+            .take(WINDOW as u64)
+            .read_to_end(&mut self.window)?;
+        Ok(())
+    }
+
+    /// Reads exactly `len` bytes at `start` into `buf` (emptied first).
+    fn read_exact_at(&mut self, start: u64, len: u32, buf: &mut Vec<u8>) -> std::io::Result<()> {
+        self.file.seek(SeekFrom::Start(start))?;
+        buf.resize(len as usize, 0);
+        self.file.read_exact(buf)
     }
 }
 
@@ -225,7 +300,11 @@ mod direct {
 
     /// Copies the magic and `docs` through `staging` (aligned, a multiple of [`ALIGN`] long)
     /// into `f` in whole blocks, the last one padded with zeros; returns the unpadded length.
-    pub(super) fn write_staged(f: &mut File, staging: &mut [u8], docs: &[&[u8]]) -> std::io::Result<u64> {
+    pub(super) fn write_staged(
+        f: &mut File,
+        staging: &mut [u8],
+        docs: &[&[u8]],
+    ) -> std::io::Result<u64> {
         let mut fill = 0usize;
         let mut written = 0u64;
         for doc in std::iter::once(&MAGIC[..]).chain(docs.iter().copied()) {
@@ -264,7 +343,9 @@ mod tests {
 
     /// Documents of lengths around the block and staging sizes, and empty ones.
     fn docs() -> Vec<Vec<u8>> {
-        let lens = [0, 1, 7, 4088, 4096, 4097, 8191, 0, 12_345, 65_536, 3, 100_000];
+        let lens = [
+            0, 1, 7, 4088, 4096, 4097, 8191, 0, 12_345, 65_536, 3, 100_000,
+        ];
         lens.iter()
             .enumerate()
             .map(|(i, &n)| (0..n).map(|j| (i * 31 + j) as u8).collect())
@@ -314,6 +395,55 @@ mod tests {
                 assert_eq!(&got[..want.len()], &want[..]);
                 assert!(got[want.len()..].iter().all(|&b| b == 0));
             }
+        }
+    }
+
+    /// Reads `order`'s documents of segment `base` and checks each.
+    fn check_reads(reader: &mut SegmentReader<'_>, base: i64, docs: &[Vec<u8>], order: &[usize]) {
+        let offsets: Vec<u64> = docs
+            .iter()
+            .scan(0u64, |at, d| {
+                let o = *at;
+                *at += d.len() as u64;
+                Some(o)
+            })
+            .collect();
+        let mut buf = vec![7u8; 3];
+        for &i in order {
+            reader
+                .read(base, offsets[i], docs[i].len() as u32, &mut buf)
+                .unwrap();
+            assert_eq!(buf, docs[i], "document {i} of segment {base}");
+        }
+    }
+
+    #[test]
+    fn reads_in_order_out_of_order_and_interleaved_agree() {
+        // Enough documents for several read-ahead windows, and one larger than a window.
+        let mut owned: Vec<Vec<u8>> = (0..4000)
+            .map(|i: usize| (0..(i * 7919) % 1500).map(|j| (i + j) as u8).collect())
+            .collect();
+        owned.insert(1234, vec![5u8; WINDOW + 10]);
+        let docs: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = SegmentFiles::Dir(dir.path().join("events"));
+        files.write(1, &docs).unwrap();
+        files.write(9000, &docs[..2000]).unwrap();
+        let n = owned.len();
+        let forward: Vec<usize> = (0..n).collect();
+        let backward: Vec<usize> = (0..n).rev().collect();
+        // Skipping ahead by varying strides, and jumping back now and then.
+        let strided: Vec<usize> = (0..n).map(|i| (i * 37) % n).collect();
+        let mut reader = files.reader();
+        check_reads(&mut reader, 1, &owned, &forward);
+        check_reads(&mut reader, 1, &owned, &backward);
+        check_reads(&mut reader, 1, &owned, &strided);
+        check_reads(&mut files.reader(), 1, &owned, &strided);
+        // Two segments read in step, as a walk in time order interleaves them.
+        let mut reader = files.reader();
+        for i in 0..2000 {
+            check_reads(&mut reader, 1, &owned, &[i]);
+            check_reads(&mut reader, 9000, &owned[..2000], &[i]);
         }
     }
 
