@@ -45,12 +45,17 @@
 //! parse + normalise 72.5 % (paired 86–88 %), with storage 32.1 % by wall time and 28.0 % by CPU
 //! (paired 29.5 % / 25.9 %); the commit before it on the same corpus, same hour: 51.7 % (paired
 //! 68 %), 25.2 % / 21.0 % (paired 31.5 % / 25.6 %).
-//! 2026-11-28, mimalloc told to keep freed memory ten seconds before returning it to the system
+//! 2026-11-27 (later), mimalloc told to keep freed memory ten seconds before returning it to the system
 //! (`src/allocator.rs`; its default second let the memory of one wave of files go back and come
 //! back as fresh pages): 1M events, with storage 30.3 % / 22.0 % by wall time / CPU (paired
 //! 29.2 % / 22.6 %) before, 30.9 % / 23.4 % (paired 32.4 % / 26.1 %) after; the remaining
 //! kernel time is mostly zeroing pages the process takes for the first time and copying file
-//! bytes in and segment bytes out.
+//! bytes in and segment bytes out. Then segments written with direct I/O (no page-cache copy;
+//! `vigil-store/src/segment/files.rs`): the same bench, 1M events, 31.2 % / 23.6 % (paired
+//! 37.8 % / 32.2 %), DOM 440k events/s. Runs of one binary differ by several points on this VM
+//! (the host's memory and load move kernel time most); the criterion figures compare the DOM
+//! group with the store group run a minute later, the paired ones each stage on the same chunk
+//! moments apart.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
