@@ -91,7 +91,7 @@ impl Store {
             .map_err(open_err)?;
         conn.pragma_update(None, "mmap_size", 256i64 * 1024 * 1024)
             .map_err(open_err)?;
-        let segments = segment::SegmentFiles::Dir(data_dir.join(EVENTS_DIR));
+        let segments = segment::SegmentFiles::dir(data_dir.join(EVENTS_DIR));
         Store::finish_open(conn, Some(path.clone()), segments).map_err(|e| match e {
             StoreError::Sqlite(source) => StoreError::Open { path, source },
             other => other,

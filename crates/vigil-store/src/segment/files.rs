@@ -11,11 +11,17 @@ use std::path::PathBuf;
 const MAX_DOC: u64 = 256 * 1024 * 1024;
 
 pub(crate) enum SegmentFiles {
-    Dir(PathBuf),
+    /// The directory, and the staging buffer of direct writes kept for the next segment.
+    Dir(PathBuf, Vec<u8>),
     Memory(HashMap<i64, Vec<u8>>),
 }
 
 impl SegmentFiles {
+    /// Segments in the directory `dir`.
+    pub fn dir(dir: PathBuf) -> SegmentFiles {
+        SegmentFiles::Dir(dir, Vec::new())
+    }
+
     fn path(dir: &std::path::Path, base: i64) -> PathBuf {
         dir.join(format!("seg-{base:012}.vseg"))
     }
@@ -35,7 +41,7 @@ impl SegmentFiles {
                 map.insert(base, bytes);
                 Ok(())
             }
-            SegmentFiles::Dir(dir) => {
+            SegmentFiles::Dir(dir, staging) => {
                 let path = Self::path(dir, base);
                 let tmp = path.with_extension("vseg.tmp");
                 let io = |source| StoreError::Segment {
@@ -43,7 +49,7 @@ impl SegmentFiles {
                     source,
                 };
                 std::fs::create_dir_all(&*dir).map_err(io)?;
-                let f = match direct::write(&tmp, docs) {
+                let f = match direct::write(&tmp, docs, staging) {
                     Ok(Some(f)) => f,
                     // No direct I/O here (tmpfs, some network filesystems), or it failed part
                     // way: the same bytes through the page cache.
@@ -114,7 +120,7 @@ impl SegmentReader<'_> {
                 buf.extend_from_slice(bytes.get(s..e).ok_or_else(|| corrupt("past the end"))?);
                 Ok(())
             }
-            SegmentFiles::Dir(dir) => {
+            SegmentFiles::Dir(dir, _) => {
                 let path = SegmentFiles::path(dir, base);
                 let io = |source| StoreError::Segment {
                     path: path.clone(),
@@ -240,7 +246,7 @@ fn write_all_vectored(f: &mut File, docs: &[&[u8]]) -> std::io::Result<()> {
 /// Why: a segment is written once and read rarely, and a buffered write makes the kernel copy
 /// every document into page-cache pages it must first find (on this project's VM often fresh
 /// ones), then write them back, then drop them (`drop_cached`). Direct I/O hands the device
-/// aligned blocks from one staging buffer the writer reuses, so the only copy is ours, into
+/// aligned blocks from one staging buffer the store keeps, so the only copy is ours, into
 /// memory already in the cache. `dd` of 160 MB on the project's VM: 0.07–0.50 s of system time
 /// buffered, 0.03–0.06 s direct.
 mod direct {
@@ -256,16 +262,16 @@ mod direct {
     /// The staging buffer: large enough that each write is one long device transfer.
     const STAGING: usize = 4 << 20;
 
-    thread_local! {
-        /// The writer's staging buffer, kept for its next segment (one per writing thread).
-        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-
-    /// Writes the magic header and `docs` to a new file at `path` with direct I/O. `Ok(None)`
-    /// when the file system does not take direct I/O; an error when a write failed part way
-    /// (the caller then writes the file again through the page cache).
+    /// Writes the magic header and `docs` to a new file at `path` with direct I/O, through
+    /// `buffer` (the store's, kept for its next segment). `Ok(None)` when the file system does
+    /// not take direct I/O; an error when a write failed part way (the caller then writes the
+    /// file again through the page cache).
     #[cfg(target_os = "linux")]
-    pub(super) fn write(path: &Path, docs: &[&[u8]]) -> std::io::Result<Option<File>> {
+    pub(super) fn write(
+        path: &Path,
+        docs: &[&[u8]],
+        buffer: &mut Vec<u8>,
+    ) -> std::io::Result<Option<File>> {
         use rustix::fs::{Mode, OFlags};
         let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
         let fd = match rustix::fs::open(path, flags | OFlags::DIRECT, Mode::from(0o644)) {
@@ -274,23 +280,22 @@ mod direct {
             Err(e) => return Err(e.into()),
         };
         let mut f = File::from(fd);
-        BUFFER.with(|b| {
-            let mut b = b.borrow_mut();
-            if b.len() < STAGING + ALIGN {
-                *b = vec![0; STAGING + ALIGN];
-            }
-            // The aligned part of the buffer (its start found without pointer arithmetic
-            // of our own).
-            let start = b.as_ptr().align_offset(ALIGN).min(ALIGN);
-            let staging = b.get_mut(start..start + STAGING).ok_or_else(misaligned)?;
-            let len = write_staged(&mut f, staging, docs)?;
-            f.set_len(len)?;
-            Ok(Some(f))
-        })
+        if buffer.len() < STAGING + ALIGN {
+            *buffer = vec![0; STAGING + ALIGN];
+        }
+        // The aligned part of the buffer (its start found without pointer arithmetic of our
+        // own).
+        let start = buffer.as_ptr().align_offset(ALIGN).min(ALIGN);
+        let staging = buffer
+            .get_mut(start..start + STAGING)
+            .ok_or_else(misaligned)?;
+        let len = write_staged(&mut f, staging, docs)?;
+        f.set_len(len)?;
+        Ok(Some(f))
     }
 
     #[cfg(not(target_os = "linux"))]
-    pub(super) fn write(_: &Path, _: &[&[u8]]) -> std::io::Result<Option<File>> {
+    pub(super) fn write(_: &Path, _: &[&[u8]], _: &mut Vec<u8>) -> std::io::Result<Option<File>> {
         Ok(None)
     }
 
@@ -367,7 +372,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = (dir.path().join("direct"), dir.path().join("buffered"));
         // Direct I/O where the file system takes it; where not, nothing was written.
-        if let Some(f) = direct::write(&a, &docs).unwrap() {
+        if let Some(f) = direct::write(&a, &docs, &mut Vec::new()).unwrap() {
             f.sync_data().unwrap();
             assert_eq!(std::fs::read(&a).unwrap(), expected(&docs));
         }
@@ -426,7 +431,7 @@ mod tests {
         owned.insert(1234, vec![5u8; WINDOW + 10]);
         let docs: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
         let dir = tempfile::tempdir().unwrap();
-        let mut files = SegmentFiles::Dir(dir.path().join("events"));
+        let mut files = SegmentFiles::dir(dir.path().join("events"));
         files.write(1, &docs).unwrap();
         files.write(9000, &docs[..2000]).unwrap();
         let n = owned.len();
@@ -452,7 +457,7 @@ mod tests {
         let owned = docs();
         let docs: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
         let dir = tempfile::tempdir().unwrap();
-        let mut files = SegmentFiles::Dir(dir.path().join("events"));
+        let mut files = SegmentFiles::dir(dir.path().join("events"));
         files.write(41, &docs).unwrap();
         let path = SegmentFiles::path(&dir.path().join("events"), 41);
         assert_eq!(std::fs::read(path).unwrap(), expected(&docs));
