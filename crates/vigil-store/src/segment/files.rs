@@ -49,15 +49,16 @@ impl SegmentFiles {
                     source,
                 };
                 std::fs::create_dir_all(&*dir).map_err(io)?;
-                let f = match direct::write(&tmp, docs, staging) {
-                    Ok(Some(f)) => f,
+                match direct::write(&tmp, docs, staging) {
+                    Ok(Some(f)) => f.sync_data().map_err(io)?,
                     // No direct I/O here (tmpfs, some network filesystems), or it failed part
-                    // way: the same bytes through the page cache.
-                    Ok(None) | Err(_) => write_buffered(&tmp, docs).map_err(io)?,
-                };
-                f.sync_data().map_err(io)?;
-                drop_cached(&f);
-                drop(f);
+                    // way: the same bytes through the page cache, dropped from it once synced.
+                    Ok(None) | Err(_) => {
+                        let f = write_buffered(&tmp, docs).map_err(io)?;
+                        f.sync_data().map_err(io)?;
+                        drop_cached(&f);
+                    }
+                }
                 std::fs::rename(&tmp, &path).map_err(io)?;
                 Ok(())
             }
@@ -195,7 +196,8 @@ impl OpenSegment {
     }
 }
 
-/// Asks the kernel to drop a just-synced segment's pages from the page cache.
+/// Asks the kernel to drop a just-synced segment's pages from the page cache (segments
+/// written through it: where direct I/O was refused).
 ///
 /// Why: a segment is written once and read back rarely (an investigation reads a few
 /// documents), while a long ingest writes gigabytes of them; kept cached they only push out
