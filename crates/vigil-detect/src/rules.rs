@@ -18,8 +18,9 @@ pub struct RuleInfo {
     pub mitre: Vec<MitreRef>,
 }
 
-/// Matches events against a set of rules.
-pub trait RuleMatcher {
+/// Matches events against a set of rules. `Send`, so an engine can detect on a thread of its own
+/// (`vigil rules hunt` parses on one thread while another detects).
+pub trait RuleMatcher: Send {
     /// Appends the rules `event` matches to `hits` (which the caller clears).
     fn match_event(&mut self, event: &Event, hits: &mut Vec<RuleHit>);
     /// How many rules are loaded.

@@ -1,7 +1,8 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 //! `vigil rules hunt` finds the same whether its input comes in event-time order (events go to
-//! detection part by part as they are parsed) or not (everything read, then sorted): the same
-//! story's records, written once sorted and once with neighbours swapped, give one report.
+//! detection part by part as they are parsed, on one thread or beside the parser on a second)
+//! or not (everything read, then sorted): the same story's records, written once sorted and
+//! once with neighbours swapped, give one report.
 
 mod common;
 
@@ -39,13 +40,15 @@ fn story_records(input: &Path, n: usize) -> Vec<(String, String)> {
     records.split_off(from)
 }
 
-fn hunt(data: &Path, file: &Path) -> serde_json::Value {
+fn hunt(data: &Path, file: &Path, threads: &str) -> serde_json::Value {
     ok_json(&vigil(
         data,
         &[
             "rules",
             "hunt",
             file.to_str().unwrap(),
+            "--threads",
+            threads,
             "--limit",
             "1000",
             "--format",
@@ -81,10 +84,16 @@ fn in_order_and_shuffled_input_find_the_same() {
     );
 
     let data = tmp.path().join("data");
-    let a = hunt(&data, &in_order);
-    let b = hunt(&data, &out_of_order);
+    let a = hunt(&data, &in_order, "1");
+    let beside = hunt(&data, &in_order, "2");
+    let b = hunt(&data, &out_of_order, "2");
     assert_eq!(a["in_order"], true, "{a}");
+    assert_eq!(beside["in_order"], true, "{beside}");
     assert_eq!(b["in_order"], false, "{b}");
+    assert_eq!(a["threads"], 1, "{a}");
+    assert_eq!(beside["threads"], 2, "{beside}");
+    // Out of order, the hunt starts again on one thread over everything, sorted.
+    assert_eq!(b["threads"], 1, "{b}");
     assert_eq!(a["events"], 20_000);
     assert!(
         a["alerts"].as_u64().unwrap() > 0,
@@ -100,5 +109,6 @@ fn in_order_and_shuffled_input_find_the_same() {
         "top",
     ] {
         assert_eq!(a[k], b[k], "{k}");
+        assert_eq!(a[k], beside[k], "{k}");
     }
 }

@@ -2,9 +2,10 @@
 //! parse CloudTrail (any shape) or host events, normalise, then every rule, the baselines and
 //! correlation, exactly as `vigil ingest` runs them. Prints what it found and how fast each
 //! half went, so it is both a quick hunt and the Vigil side of the peer benchmark
-//! (`scripts/bench_peers.py`). One thread, so the figures are per core. CloudTrail that comes in
-//! time order goes to detection part by part as it is parsed; anything else is read whole and
-//! sorted first, with the same result.
+//! (`scripts/bench_peers.py`). CloudTrail that comes in time order goes to detection part by
+//! part as it is parsed, on a second thread when the machine has a second core (`--threads 1`
+//! keeps it all on one, for figures per core); anything else is read whole and sorted first,
+//! with the same result.
 
 use crate::cli::{Format, FormatArg};
 use crate::detection;
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use vigil_detect::Engine;
 use vigil_ingest::Limits;
@@ -36,6 +38,10 @@ pub struct HuntArgs {
     /// List at most this many alerts (composites and high first).
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Threads: 2 parses on one while detection runs on the other (input in time order only);
+    /// 1 does both on one. Default: 2 when the machine has two cores or more.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub threads: Option<u8>,
     #[command(flatten)]
     pub format: FormatArg,
 }
@@ -44,6 +50,8 @@ pub struct HuntArgs {
 struct HuntReport {
     files: usize,
     events: usize,
+    /// Threads the hunt ran on (2: parsing and detection side by side).
+    threads: usize,
     /// The input came in event-time order (each part sorted alone follows the last), so
     /// events went to detection as they were parsed; else all were read, then sorted.
     in_order: bool,
@@ -51,7 +59,10 @@ struct HuntReport {
     rules: usize,
     rule_problems: usize,
     rule_hits: u64,
+    /// Time spent reading, parsing and normalising (on two threads: the parser's busy time,
+    /// without its waits for detection to take a part).
     read_parse_seconds: f64,
+    /// Time spent in detection (on two threads: the detector's busy time).
     detect_seconds: f64,
     total_seconds: f64,
     /// End to end: read, parse, normalise, sort, detect.
@@ -102,10 +113,20 @@ fn hunt(args: &HuntArgs) -> Result<()> {
         return Err(UnreadableInput(format!("cannot open {}", list.join(", "))).into());
     }
     let limits = Limits::default();
+    let threads = match args.threads {
+        Some(n) => usize::from(n),
+        None if std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2 => 2,
+        None => 1,
+    };
     let streamed = if args.host {
         None
     } else {
-        stream_in_order(&found.files, &limits, Engine::new(config.clone(), rules))
+        let engine = Engine::new(config.clone(), rules);
+        if threads >= 2 {
+            stream_beside(&found.files, &limits, engine)?
+        } else {
+            stream_in_order(&found.files, &limits, engine)
+        }
     };
     let run = match streamed {
         Some(run) => run,
@@ -121,12 +142,13 @@ fn hunt(args: &HuntArgs) -> Result<()> {
         events,
         skipped,
         detect,
+        parse,
         streamed,
     } = run;
     engine.flush();
     let mut alerts = engine.take_alerts();
     let total = started.elapsed();
-    let parsed = total.saturating_sub(detect);
+    let parsed = parse.unwrap_or_else(|| total.saturating_sub(detect));
     let stats = engine.stats();
     alerts.sort_by(|a, b| {
         (b.kind == AlertKind::Composite)
@@ -145,6 +167,7 @@ fn hunt(args: &HuntArgs) -> Result<()> {
     let report = HuntReport {
         files: found.files.len(),
         events,
+        threads: if streamed { threads } else { 1 },
         in_order: streamed,
         skipped,
         rules: loaded.rules,
@@ -186,8 +209,10 @@ struct Run {
     engine: Engine,
     events: usize,
     skipped: usize,
-    /// Time spent in detection (the rest of the run is reading and parsing).
+    /// Time spent in detection.
     detect: Duration,
+    /// Time spent reading and parsing, when that ran beside detection (else it is the rest).
+    parse: Option<Duration>,
     streamed: bool,
 }
 
@@ -238,7 +263,91 @@ fn stream_in_order(files: &[PathBuf], limits: &Limits, mut engine: Engine) -> Op
         events,
         skipped,
         detect,
+        parse: None,
         streamed: true,
+    })
+}
+
+/// Parts queued between the parser and the detector: enough that neither waits on a part that
+/// took the other a little longer, few enough that queued events stay in the caches (a part is
+/// some 256 KiB of lines and about as much again in events).
+const QUEUE: usize = 4;
+
+/// [`stream_in_order`] on two threads: this one reads, parses and checks the order, part by
+/// part; a second runs detection over each part in turn, so the two overlap. Same parts, same
+/// order, same engine calls, so the same findings. The detector hands each emptied vector back
+/// for the parser's next part (its events are freed on the detector, which has time to spare:
+/// parsing is the longer half). `Ok(None)` when the input is out of order, as there; an error
+/// only when the detector panicked or could not start.
+fn stream_beside(files: &[PathBuf], limits: &Limits, engine: Engine) -> Result<Option<Run>> {
+    let (to_detector, parts) = mpsc::sync_channel::<Vec<Event>>(QUEUE);
+    let (to_parser, emptied) = mpsc::sync_channel::<Vec<Event>>(QUEUE + 2);
+    std::thread::scope(|scope| {
+        let detector = std::thread::Builder::new()
+            .name("vigil-detect".to_string())
+            .spawn_scoped(scope, move || {
+                let mut engine = engine;
+                let mut busy = Duration::ZERO;
+                for mut part in parts {
+                    let t = Instant::now();
+                    for e in &part {
+                        engine.process(e);
+                    }
+                    part.clear();
+                    busy += t.elapsed();
+                    // A full return queue only means the parser has vectors enough.
+                    let _ = to_parser.try_send(part);
+                }
+                (engine, busy)
+            })
+            .context("cannot start the detection thread")?;
+        let started = Instant::now();
+        let mut waited = Duration::ZERO;
+        let mut last: Option<Timestamp> = None;
+        let mut in_order = true;
+        let mut detector_gone = false;
+        let (mut events, mut skipped) = (0usize, 0usize);
+        for f in files {
+            let out = vigil_ingest::read_cloudtrail_file_each(f, limits, &mut |part| {
+                vigil_model::sort_by_time(part);
+                if let (Some(first), Some(last)) = (part.first(), last)
+                    && first.time < last
+                {
+                    in_order = false;
+                    return ControlFlow::Break(());
+                }
+                if let Some(l) = part.last() {
+                    last = Some(l.time);
+                }
+                events += part.len();
+                let spare = emptied.try_recv().unwrap_or_default();
+                let full = std::mem::replace(part, spare);
+                let t = Instant::now();
+                if to_detector.send(full).is_err() {
+                    detector_gone = true;
+                    return ControlFlow::Break(());
+                }
+                waited += t.elapsed();
+                ControlFlow::Continue(())
+            });
+            if !in_order || detector_gone {
+                break;
+            }
+            skipped += out.skips.len();
+        }
+        let parse = started.elapsed().saturating_sub(waited);
+        drop(to_detector);
+        let (engine, detect) = detector
+            .join()
+            .map_err(|_| anyhow::anyhow!("the detection thread panicked"))?;
+        Ok(in_order.then_some(Run {
+            engine,
+            events,
+            skipped,
+            detect,
+            parse: Some(parse),
+            streamed: true,
+        }))
     })
 }
 
@@ -276,6 +385,7 @@ fn sort_then_detect(
         events: events.len(),
         skipped,
         detect: started.elapsed().saturating_sub(read),
+        parse: None,
         streamed: false,
     }
 }
