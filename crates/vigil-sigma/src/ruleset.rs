@@ -4,7 +4,7 @@ use crate::compile::Node;
 use crate::eval::eval;
 use crate::field::{Accessor, EventScratch, FieldMap};
 use crate::index::{KeyIndex, KeyKind, required};
-use crate::load::load_text;
+use crate::load::{Loaded, load_text};
 use crate::prefilter::{CommandLineFilter, required_needles};
 use crate::problem::LoadProblem;
 use crate::rule::{Rule, RuleRef, Target};
@@ -128,8 +128,12 @@ impl RuleSet {
     ) -> (RuleSet, Vec<LoadProblem>) {
         let mut set = RuleSet::default();
         let mut problems = Vec::new();
-        for src in sources {
-            for l in load_text(&src.path, &src.text, map, &mut problems) {
+        let sources: Vec<RuleSource> = sources.into_iter().collect();
+        let parallel = sources.len() >= PARALLEL_FROM
+            && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+        for (src, loaded, found) in compile_all(sources, map, parallel) {
+            problems.extend(found);
+            for l in loaded {
                 if set.rules.iter().any(|r| r.id == l.rule.id) {
                     problems.push(LoadProblem::error(
                         &src.path,
@@ -440,6 +444,54 @@ fn audit_type(kind: &HostEventKind) -> &'static str {
 
 const MAX_DEPTH: usize = 32;
 
+/// Each source's rules and problems, in the order of `sources`. Parsing YAML and building
+/// regexes is about half of a command's start-up, and sources compile independently, so with a
+/// second core the later half compiles on a thread of its own. `vigil rules hunt` of one event
+/// with the 194 CloudTrail rules, 20 interleaved runs each on the project's 2-core VM: median
+/// 27.2–28.0 ms on one thread, 23.5–24.4 ms on two. The result does not depend on the split:
+/// the caller takes the sources in their order either way.
+fn compile_all(
+    sources: Vec<RuleSource>,
+    map: &FieldMap,
+    parallel: bool,
+) -> Vec<(RuleSource, Vec<Loaded>, Vec<LoadProblem>)> {
+    let compile = |part: Vec<RuleSource>| -> Vec<(RuleSource, Vec<Loaded>, Vec<LoadProblem>)> {
+        part.into_iter()
+            .map(|src| {
+                let mut problems = Vec::new();
+                let loaded = load_text(&src.path, &src.text, map, &mut problems);
+                (src, loaded, problems)
+            })
+            .collect()
+    };
+    if !parallel {
+        return compile(sources);
+    }
+    let mut first = sources;
+    // Held here, not moved into the thread, so it is still at hand if no thread starts.
+    let second = std::sync::Mutex::new(first.split_off(first.len() / 2));
+    let take = || std::mem::take(&mut *second.lock().unwrap_or_else(|p| p.into_inner()));
+    std::thread::scope(|scope| {
+        let later = std::thread::Builder::new()
+            .name("vigil-rules".to_string())
+            .spawn_scoped(scope, || compile(take()));
+        let mut done = compile(first);
+        match later {
+            Ok(later) => match later.join() {
+                Ok(rest) => done.extend(rest),
+                // A rule that panics the compiler is a bug; it would have panicked here too.
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            Err(_) => done.extend(compile(take())),
+        }
+        done
+    })
+}
+
+/// Fewer sources than this compile on the calling thread alone (a thread costs more than a
+/// few rules).
+const PARALLEL_FROM: usize = 16;
+
 /// Reads rule files under `paths`, sorted, each capped at [`crate::MAX_RULE_BYTES`].
 pub(crate) fn read_sources(paths: &[PathBuf]) -> (Vec<RuleSource>, Vec<LoadProblem>) {
     let mut files = Vec::new();
@@ -508,5 +560,84 @@ fn collect(
         Ok(m) if m.is_file() && (explicit || is_rule_file(p)) => files.push(p.to_path_buf()),
         Ok(_) => {}
         Err(e) => problems.push(LoadProblem::error(p, None, format!("stat: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// The project's own rule pack plus texts that fail in each way a source can (bad YAML, no
+    /// detection, a duplicate id, a bad regex), in an order that puts failures in both halves.
+    fn sources() -> Vec<RuleSource> {
+        let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+        let (mut all, problems) = read_sources(&[pack]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(all.len() > 2 * PARALLEL_FROM, "{} rule files", all.len());
+        let dup = all[3].clone();
+        let bad = [
+            ("bad_yaml.yml", "title: [unclosed\n"),
+            (
+                "no_detection.yml",
+                "title: x\nid: 1\nlogsource:\n  product: aws\n",
+            ),
+            (
+                "bad_regex.yml",
+                "title: r\nid: r-1\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  s:\n    eventName|re: '(unclosed'\n  condition: s\n",
+            ),
+        ];
+        for (i, (name, text)) in bad.into_iter().enumerate() {
+            all.insert(
+                i * all.len() / 3,
+                RuleSource {
+                    path: PathBuf::from(name),
+                    text: text.to_string(),
+                },
+            );
+        }
+        all.push(dup);
+        all
+    }
+
+    fn summary(done: &[(RuleSource, Vec<Loaded>, Vec<LoadProblem>)]) -> Vec<String> {
+        done.iter()
+            .map(|(src, loaded, problems)| {
+                let ids: Vec<&str> = loaded.iter().map(|l| l.rule.id.as_str()).collect();
+                format!("{} {ids:?} {problems:?}", src.path.display())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn compiling_on_two_threads_gives_what_one_thread_gives() {
+        let map = FieldMap::builtin();
+        let one = compile_all(sources(), &map, false);
+        let two = compile_all(sources(), &map, true);
+        assert_eq!(one.len(), sources().len());
+        let (one, two) = (summary(&one), summary(&two));
+        assert_eq!(one, two);
+        // The broken texts were compiled, and reported, where they stand.
+        let failing = one.iter().filter(|l| l.contains("[] [")).count();
+        assert!(failing >= 3, "{failing} sources without rules: {one:#?}");
+
+        // The set built from them: same rules in the same order, same problems.
+        let (set, problems) = RuleSet::from_sources(sources());
+        let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
+        let mut expected = Vec::new();
+        for (_, loaded, _) in compile_all(sources(), &map, false) {
+            for l in loaded {
+                if !expected.contains(&l.rule.id) {
+                    expected.push(l.rule.id);
+                }
+            }
+        }
+        assert_eq!(ids, expected);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message.contains("duplicate rule id")),
+            "{problems:?}"
+        );
     }
 }

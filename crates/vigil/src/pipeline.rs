@@ -45,6 +45,9 @@ pub struct IngestOptions {
     pub limits: Limits,
     /// Parser threads (the calling thread writes to the store).
     pub threads: usize,
+    /// New events kept in memory for detection; past this many, detection reads the new
+    /// events back from the store instead (default 128 Ki, a few hundred MB of CloudTrail).
+    pub held_events: usize,
 }
 
 impl IngestOptions {
@@ -56,6 +59,7 @@ impl IngestOptions {
             threads: std::thread::available_parallelism()
                 .map_or(2, |n| n.get())
                 .clamp(1, 8),
+            held_events: HELD_EVENTS,
         }
     }
 }
@@ -76,8 +80,9 @@ impl Progress for Silent {
     fn finish(&self) {}
 }
 
-/// The consumer of newly stored events, in event-time order: detection.
-pub trait EventFeed {
+/// The consumer of newly stored events, in event-time order: detection. `Send`, so it can run
+/// on a thread of its own while the store reads the events back.
+pub trait EventFeed: Send {
     fn feed(&mut self, event: &Event);
 }
 
@@ -91,6 +96,9 @@ pub struct PipelineSummary {
     /// Paths that could not be opened at all.
     pub missing: Vec<(PathBuf, String)>,
     pub elapsed: Duration,
+    /// Of `elapsed`, the part after the last event was stored: handing the new events to the
+    /// feed (detection), reading them back from the store first when they did not fit in memory.
+    pub detect_elapsed: Duration,
     /// Event-time range of the new events.
     pub first_event: Option<Timestamp>,
     pub last_event: Option<Timestamp>,
@@ -133,6 +141,7 @@ pub fn ingest(
 
     let mut new = NewEvents {
         held: Some(Held::default()),
+        held_limit: options.held_events,
         ..NewEvents::default()
     };
     let next = AtomicUsize::new(0);
@@ -190,6 +199,7 @@ pub fn ingest(
     })?;
     progress.finish();
 
+    let stored = started.elapsed();
     // Detection sees the new events in event-time order: from memory when they all fit there,
     // else read back from the store, whose segments are each sorted by time. Sequence numbers
     // only grow, so the new events are those from the first new seq on, and (time, seq) is the
@@ -210,23 +220,95 @@ pub fn ingest(
         }
         None => {
             if let (Some(first_seq), Some(first_time)) = (new.first_seq, new.first_time) {
-                store
-                    .for_each_event_in_time_order(Some(first_time), &mut |stored| {
+                let read_back = |to_feed: &mut dyn FnMut(Event)| {
+                    store.for_each_event_in_time_order(Some(first_time), &mut |stored| {
                         if stored.seq >= first_seq {
                             summary.last_event = Some(stored.event.time);
                             summary.first_event.get_or_insert(stored.event.time);
-                            feed.feed(&stored.event);
+                            to_feed(stored.event);
                         }
                         ControlFlow::Continue(())
                     })
+                };
+                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+                feed_beside(feed, cores >= 2, read_back)
                     .context("reading the new events back in time order")?;
             }
         }
     }
 
     summary.elapsed = started.elapsed();
+    summary.detect_elapsed = summary.elapsed.saturating_sub(stored);
     Ok(summary)
 }
+
+/// Hands the events `read` produces to `feed`, in order: on a second thread when the machine
+/// has one, so reading events back from the store (a read and a decode each, about what the
+/// detection of an event costs) overlaps with detection. Events go over in batches, and the
+/// emptied vectors come back for the next batch. On one core, or if no thread starts, the feed
+/// takes each event on this thread as it is read.
+fn feed_beside<E>(
+    feed: &mut dyn EventFeed,
+    two_threads: bool,
+    read: impl FnOnce(&mut dyn FnMut(Event)) -> Result<u64, E>,
+) -> Result<(), E> {
+    if !two_threads {
+        return read(&mut |e| feed.feed(&e)).map(drop);
+    }
+    let (to_feed, batches) = mpsc::sync_channel::<Vec<Event>>(FEED_QUEUE);
+    let (to_reader, emptied) = mpsc::sync_channel::<Vec<Event>>(FEED_QUEUE + 2);
+    // Taken only once the second thread runs, so both are still at hand if it does not start.
+    let mut read = Some(read);
+    let outcome = std::thread::scope(|scope| {
+        let beside = &mut *feed;
+        let feeder = std::thread::Builder::new()
+            .name("vigil-detect".to_string())
+            .spawn_scoped(scope, move || {
+                for mut batch in batches {
+                    for e in &batch {
+                        beside.feed(e);
+                    }
+                    batch.clear();
+                    // A full return queue only means the reader has vectors enough.
+                    let _ = to_reader.try_send(batch);
+                }
+            });
+        let Ok(feeder) = feeder else {
+            return None;
+        };
+        let read = read.take()?;
+        let mut batch = Vec::with_capacity(FEED_BATCH);
+        let mut feeder_gone = false;
+        let read = read(&mut |e| {
+            batch.push(e);
+            if batch.len() == FEED_BATCH && !feeder_gone {
+                let next = emptied
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(FEED_BATCH));
+                feeder_gone = to_feed.send(std::mem::replace(&mut batch, next)).is_err();
+            }
+        });
+        if !batch.is_empty() && !feeder_gone {
+            let _ = to_feed.send(batch);
+        }
+        drop(to_feed);
+        if let Err(panic) = feeder.join() {
+            std::panic::resume_unwind(panic);
+        }
+        Some(read.map(drop))
+    });
+    match (outcome, read) {
+        (Some(done), _) => done,
+        // No second thread: nothing was read or fed yet.
+        (None, Some(read)) => read(&mut |e| feed.feed(&e)).map(drop),
+        // Not reached: `read` is only taken once the thread runs.
+        (None, None) => Ok(()),
+    }
+}
+
+/// Events per batch handed to the detection thread, and batches queued at most.
+const FEED_BATCH: usize = 256;
+const FEED_QUEUE: usize = 4;
 
 /// Where the newly stored events start (the smallest new seq and the earliest new event time),
 /// and the new events themselves while they fit in memory.
@@ -234,8 +316,9 @@ pub fn ingest(
 struct NewEvents {
     first_seq: Option<i64>,
     first_time: Option<Timestamp>,
-    /// `None` once more than [`HELD_EVENTS`] were held.
+    /// `None` once more than `held_limit` were held.
     held: Option<Held>,
+    held_limit: usize,
 }
 
 /// The new events in memory: the files they came in, left as they were parsed (moving each
@@ -250,7 +333,7 @@ struct Held {
     events: usize,
 }
 
-/// Events kept in memory for detection (a few hundred MB of CloudTrail). Past this the feed
+/// Events kept in memory for detection by default (a few hundred MB of CloudTrail). Past this the feed
 /// reads the new events back from the store instead: decoding them again costs about as much
 /// as parsing them did.
 const HELD_EVENTS: usize = 128 * 1024;
@@ -366,7 +449,7 @@ impl Batch {
             if any_new && let Some(held) = &mut new.held {
                 held.events += file.len();
                 held.files.push(file);
-                if held.events > HELD_EVENTS {
+                if held.events > new.held_limit {
                     new.held = None;
                 }
             }
@@ -414,5 +497,72 @@ impl FileStamp {
             size: meta.len(),
             mtime_ms,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// Remembers the ids it was fed, in order.
+    #[derive(Default)]
+    struct Ids(Vec<String>);
+
+    impl EventFeed for Ids {
+        fn feed(&mut self, event: &Event) {
+            self.0.push(event.id.clone());
+        }
+    }
+
+    /// `n` CloudTrail events with ids `e0`, `e1`, ...
+    fn events(n: usize) -> Vec<Event> {
+        let lines: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"eventID":"e{i}","eventTime":"2026-01-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"111122223333","userIdentity":{{"type":"Root","accountId":"111122223333"}}}}"#
+                )
+            })
+            .collect();
+        let (events, skips) = vigil_ingest::parse_cloudtrail_bytes(
+            lines.join("\n").as_bytes(),
+            &vigil_ingest::FileContext::new(&Limits::default()),
+        );
+        assert!(skips.is_empty(), "{skips:?}");
+        assert_eq!(events.len(), n);
+        events
+    }
+
+    #[test]
+    fn the_feed_gets_every_event_in_order_on_one_thread_or_two() {
+        // Not a whole number of batches, so the last batch is a short one.
+        let n = FEED_BATCH * (FEED_QUEUE + 3) + 7;
+        let want: Vec<String> = (0..n).map(|i| format!("e{i}")).collect();
+        for two_threads in [false, true] {
+            let mut feed = Ids::default();
+            let out = feed_beside(&mut feed, two_threads, |to_feed| {
+                for e in events(n) {
+                    to_feed(e);
+                }
+                Ok::<u64, ()>(n as u64)
+            });
+            assert_eq!(out, Ok(()));
+            assert_eq!(feed.0, want, "two threads: {two_threads}");
+        }
+    }
+
+    #[test]
+    fn a_failed_read_is_reported_after_what_was_read_before_it() {
+        for two_threads in [false, true] {
+            let mut feed = Ids::default();
+            let out = feed_beside(&mut feed, two_threads, |to_feed| {
+                for e in events(FEED_BATCH + 3) {
+                    to_feed(e);
+                }
+                Err::<u64, &str>("torn segment")
+            });
+            assert_eq!(out, Err("torn segment"));
+            assert_eq!(feed.0.len(), FEED_BATCH + 3, "two threads: {two_threads}");
+        }
     }
 }

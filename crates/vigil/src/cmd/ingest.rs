@@ -190,11 +190,12 @@ fn write_bench(out: &mut impl Write, s: &PipelineSummary) -> std::io::Result<()>
     let r = &s.report;
     writeln!(
         out,
-        "  bench: {:.2}s, {:.0} records/s, {:.1} MB/s read from disk, {:.0} new events/s stored",
+        "  bench: {:.2}s, {:.0} records/s, {:.1} MB/s read from disk, {:.0} new events/s stored; detection over the new events took {:.2}s of it",
         secs,
         r.records_read as f64 / secs,
         r.bytes_read as f64 / secs / 1e6,
-        s.events_new as f64 / secs
+        s.events_new as f64 / secs,
+        s.detect_elapsed.as_secs_f64()
     )
 }
 
