@@ -1,8 +1,9 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 //! `vigil rules hunt` finds the same whether its input comes in event-time order (events go to
 //! detection part by part as they are parsed, on one thread or beside the parser on a second)
-//! or not (everything read, then sorted): the same story's records, written once sorted and
-//! once with neighbours swapped, give one report.
+//! or not (everything read, on one thread or two, then sorted): the same story's records,
+//! written once sorted, once with neighbours swapped and once split over seven files, give one
+//! report.
 
 mod common;
 
@@ -83,17 +84,28 @@ fn in_order_and_shuffled_input_find_the_same() {
         "several parts"
     );
 
+    // The shuffled records again as seven files of a directory, read several at a time.
+    let parts = tmp.path().join("parts");
+    std::fs::create_dir(&parts).unwrap();
+    for (i, chunk) in swapped.chunks(swapped.len() / 7 + 1).enumerate() {
+        std::fs::write(parts.join(format!("part-{i}.jsonl")), chunk.join("\n")).unwrap();
+    }
+
     let data = tmp.path().join("data");
     let a = hunt(&data, &in_order, "1");
     let beside = hunt(&data, &in_order, "2");
     let b = hunt(&data, &out_of_order, "2");
+    let files_two = hunt(&data, &parts, "2");
+    let files_one = hunt(&data, &parts, "1");
+    assert_eq!(files_two["files"], 7, "{files_two}");
+    assert_eq!(files_two["in_order"], false, "{files_two}");
     assert_eq!(a["in_order"], true, "{a}");
     assert_eq!(beside["in_order"], true, "{beside}");
     assert_eq!(b["in_order"], false, "{b}");
     assert_eq!(a["threads"], 1, "{a}");
     assert_eq!(beside["threads"], 2, "{beside}");
-    // Out of order, the hunt starts again on one thread over everything, sorted.
-    assert_eq!(b["threads"], 1, "{b}");
+    // Out of order, the hunt starts again over everything, read on two threads, then sorted.
+    assert_eq!(b["threads"], 2, "{b}");
     assert_eq!(a["events"], 20_000);
     assert!(
         a["alerts"].as_u64().unwrap() > 0,
@@ -110,5 +122,7 @@ fn in_order_and_shuffled_input_find_the_same() {
     ] {
         assert_eq!(a[k], b[k], "{k}");
         assert_eq!(a[k], beside[k], "{k}");
+        assert_eq!(a[k], files_two[k], "{k}");
+        assert_eq!(a[k], files_one[k], "{k}");
     }
 }
