@@ -1,9 +1,10 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 //! `vigil rules hunt` finds the same whether its input comes in event-time order (events go to
 //! detection part by part as they are parsed, on one thread or beside the parser on a second)
-//! or not (everything read, on one thread or two, then sorted): the same story's records,
-//! written once sorted, once with neighbours swapped and once split over seven files, give one
-//! report.
+//! or nearly (files late by minutes: a window puts them back in order as they stream), or not
+//! (everything read, on one thread or two, then sorted): the same story's records, written
+//! once sorted, once with neighbours swapped, and split over seven files read in order and
+//! backwards, give one report.
 
 mod common;
 
@@ -84,11 +85,20 @@ fn in_order_and_shuffled_input_find_the_same() {
         "several parts"
     );
 
-    // The shuffled records again as seven files of a directory, read several at a time.
+    // The shuffled records again as seven files of a directory: read in name order they are
+    // late by seconds at most, and stream; named the other way round, the first file read
+    // holds the last day, so they are read whole, several at a time, and sorted.
     let parts = tmp.path().join("parts");
+    let backwards = tmp.path().join("backwards");
     std::fs::create_dir(&parts).unwrap();
+    std::fs::create_dir(&backwards).unwrap();
     for (i, chunk) in swapped.chunks(swapped.len() / 7 + 1).enumerate() {
         std::fs::write(parts.join(format!("part-{i}.jsonl")), chunk.join("\n")).unwrap();
+        std::fs::write(
+            backwards.join(format!("part-{}.jsonl", 9 - i)),
+            chunk.join("\n"),
+        )
+        .unwrap();
     }
 
     let data = tmp.path().join("data");
@@ -97,8 +107,13 @@ fn in_order_and_shuffled_input_find_the_same() {
     let b = hunt(&data, &out_of_order, "2");
     let files_two = hunt(&data, &parts, "2");
     let files_one = hunt(&data, &parts, "1");
+    let back_two = hunt(&data, &backwards, "2");
+    let back_one = hunt(&data, &backwards, "1");
     assert_eq!(files_two["files"], 7, "{files_two}");
-    assert_eq!(files_two["in_order"], false, "{files_two}");
+    assert_eq!(files_two["in_order"], true, "{files_two}");
+    assert_eq!(files_one["in_order"], true, "{files_one}");
+    assert_eq!(back_two["in_order"], false, "{back_two}");
+    assert_eq!(back_one["in_order"], false, "{back_one}");
     assert_eq!(a["in_order"], true, "{a}");
     assert_eq!(beside["in_order"], true, "{beside}");
     assert_eq!(b["in_order"], false, "{b}");
@@ -124,5 +139,7 @@ fn in_order_and_shuffled_input_find_the_same() {
         assert_eq!(a[k], beside[k], "{k}");
         assert_eq!(a[k], files_two[k], "{k}");
         assert_eq!(a[k], files_one[k], "{k}");
+        assert_eq!(a[k], back_two[k], "{k}");
+        assert_eq!(a[k], back_one[k], "{k}");
     }
 }

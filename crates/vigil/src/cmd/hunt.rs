@@ -14,6 +14,7 @@ use crate::exit::UnreadableInput;
 use crate::output::{Table, cell, write_json};
 use anyhow::{Context, Result};
 use clap::Args;
+use reorder::Reorder;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -25,6 +26,8 @@ use std::time::{Duration, Instant};
 use vigil_detect::Engine;
 use vigil_ingest::Limits;
 use vigil_model::{AlertKind, Event, Timestamp};
+
+mod reorder;
 
 #[derive(Debug, Args)]
 pub struct HuntArgs {
@@ -219,41 +222,40 @@ struct Run {
     streamed: bool,
 }
 
-/// Detection over CloudTrail files as they are parsed, when they come in time order: each part
-/// the reader hands over (some 256 KiB of lines of a JSON-lines file, else a whole file) is sorted
-/// alone, then must not start before the last event detection saw. `None` as soon as one does:
-/// the caller starts again with everything read, then sorted (which orders events exactly as
-/// the parts would have: a stable sort by time of parts that follow each other is the parts,
-/// each sorted).
+/// Detection over CloudTrail files as they are parsed, when they come in time order or nearly:
+/// each part the reader hands over (some 256 KiB of lines of a JSON-lines file, else a whole
+/// file) goes through a [`Reorder`] window, which lets out, in exact time order, what no later
+/// event may still precede (one file: each part sorted must follow the last; several files:
+/// events may come up to 30 minutes late, as CloudTrail's S3 files do). `None` as soon as an
+/// event comes later than that: the caller starts again with everything read, then sorted,
+/// which orders events exactly as the window does (a stable sort by time).
 ///
 /// Why: holding every event until the end costs a large corpus its size in fresh memory (about
 /// 1.6 KB per CloudTrail event; fresh pages are zeroed by the kernel first) and detection a
 /// cache miss on every field of every event; events detected as they come use the same few
 /// megabytes over and over.
 fn stream_in_order(files: &[PathBuf], limits: &Limits, mut engine: Engine) -> Option<Run> {
-    let mut last: Option<Timestamp> = None;
+    let mut window = Reorder::new(window_for(files));
+    let mut ready: Vec<Event> = Vec::new();
     let mut in_order = true;
     let (mut events, mut skipped) = (0usize, 0usize);
     let mut detect = Duration::ZERO;
+    let mut run = |ready: &mut Vec<Event>, engine: &mut Engine| {
+        let t = Instant::now();
+        for e in ready.iter() {
+            engine.process(e);
+        }
+        detect += t.elapsed();
+        events += ready.len();
+        ready.clear();
+    };
     for f in files {
         let out = vigil_ingest::read_cloudtrail_file_each(f, limits, &mut |part| {
-            vigil_model::sort_by_time(part);
-            if let (Some(first), Some(last)) = (part.first(), last)
-                && first.time < last
-            {
+            if window.take(part, &mut ready).is_err() {
                 in_order = false;
                 return ControlFlow::Break(());
             }
-            let t = Instant::now();
-            for e in part.iter() {
-                engine.process(e);
-            }
-            detect += t.elapsed();
-            if let Some(l) = part.last() {
-                last = Some(l.time);
-            }
-            events += part.len();
-            part.clear();
+            run(&mut ready, &mut engine);
             ControlFlow::Continue(())
         });
         if !in_order {
@@ -261,6 +263,8 @@ fn stream_in_order(files: &[PathBuf], limits: &Limits, mut engine: Engine) -> Op
         }
         skipped += out.skips.len();
     }
+    window.finish(&mut ready);
+    run(&mut ready, &mut engine);
     Some(Run {
         engine,
         events,
@@ -271,13 +275,25 @@ fn stream_in_order(files: &[PathBuf], limits: &Limits, mut engine: Engine) -> Op
     })
 }
 
+/// How late an event may arrive and still stream: CloudTrail files read one after another
+/// overlap by minutes ([`reorder::WINDOW_MS`]); within one file, parts are sorted and must
+/// follow each other (a window of 0), so a large export in time order streams part by part
+/// with nothing held back.
+fn window_for(files: &[PathBuf]) -> i64 {
+    if files.len() > 1 {
+        reorder::WINDOW_MS
+    } else {
+        0
+    }
+}
+
 /// Parts queued between the parser and the detector: enough that neither waits on a part that
 /// took the other a little longer, few enough that queued events stay in the caches (a part is
 /// some 256 KiB of lines and about as much again in events).
 const QUEUE: usize = 4;
 
-/// [`stream_in_order`] on two threads: this one reads, parses and checks the order, part by
-/// part; a second runs detection over each part in turn, so the two overlap. Same parts, same
+/// [`stream_in_order`] on two threads: this one reads, parses and puts events in order, part
+/// by part; a second runs detection over what the window lets out, so the two overlap. Same parts, same
 /// order, same engine calls, so the same findings. The detector hands each emptied vector back
 /// for the parser's next part (its events are freed on the detector, which has time to spare:
 /// parsing is the longer half). `Ok(None)` when the input is out of order, as there; an error
@@ -306,37 +322,44 @@ fn stream_beside(files: &[PathBuf], limits: &Limits, engine: Engine) -> Result<O
             .context("cannot start the detection thread")?;
         let started = Instant::now();
         let mut waited = Duration::ZERO;
-        let mut last: Option<Timestamp> = None;
+        let mut window = Reorder::new(window_for(files));
+        let mut ready: Vec<Event> = Vec::new();
         let mut in_order = true;
         let mut detector_gone = false;
         let (mut events, mut skipped) = (0usize, 0usize);
+        // Hands what the window released to the detector; false once the detector is gone.
+        let mut send = |ready: &mut Vec<Event>, waited: &mut Duration| {
+            if ready.is_empty() {
+                return true;
+            }
+            events += ready.len();
+            let spare = emptied.try_recv().unwrap_or_default();
+            let full = std::mem::replace(ready, spare);
+            let t = Instant::now();
+            let sent = to_detector.send(full).is_ok();
+            *waited += t.elapsed();
+            sent
+        };
         for f in files {
             let out = vigil_ingest::read_cloudtrail_file_each(f, limits, &mut |part| {
-                vigil_model::sort_by_time(part);
-                if let (Some(first), Some(last)) = (part.first(), last)
-                    && first.time < last
-                {
+                if window.take(part, &mut ready).is_err() {
                     in_order = false;
                     return ControlFlow::Break(());
                 }
-                if let Some(l) = part.last() {
-                    last = Some(l.time);
-                }
-                events += part.len();
-                let spare = emptied.try_recv().unwrap_or_default();
-                let full = std::mem::replace(part, spare);
-                let t = Instant::now();
-                if to_detector.send(full).is_err() {
+                if !send(&mut ready, &mut waited) {
                     detector_gone = true;
                     return ControlFlow::Break(());
                 }
-                waited += t.elapsed();
                 ControlFlow::Continue(())
             });
             if !in_order || detector_gone {
                 break;
             }
             skipped += out.skips.len();
+        }
+        if in_order && !detector_gone {
+            window.finish(&mut ready);
+            send(&mut ready, &mut waited);
         }
         let parse = started.elapsed().saturating_sub(waited);
         drop(to_detector);
