@@ -29,10 +29,14 @@ fn fork_without_exec(collector: &str) {
         "--collector",
         collector,
     ]);
-    // `( exit 7 )` is a forked subshell that exits without running a program.
+    // `( exit 7 )` is a forked subshell that exits without running a program. bash runs its
+    // last command in its own process: were that `/bin/true`, an agent that read bash's program
+    // late (the fallback collector may, on a busy machine) would find `/usr/bin/true` and
+    // report the fork as that program's (CI saw it once). A `sleep` last keeps bash as bash
+    // meanwhile.
     let mut bash = Command::new("bash")
         .arg("-c")
-        .arg("( exit 7 ); /bin/true")
+        .arg("( exit 7 ); /bin/true; sleep 0.5")
         .spawn()
         .unwrap();
     let bash_pid = bash.id();
