@@ -4,6 +4,7 @@
 
 pub mod alert_links;
 pub mod allocator;
+pub mod beside;
 pub mod cli;
 pub mod cmd;
 pub mod detection;

@@ -243,72 +243,34 @@ pub fn ingest(
 }
 
 /// Hands the events `read` produces to `feed`, in order: on a second thread when the machine
-/// has one, so reading events back from the store (a read and a decode each, about what the
-/// detection of an event costs) overlaps with detection. Events go over in batches, and the
-/// emptied vectors come back for the next batch. On one core, or if no thread starts, the feed
-/// takes each event on this thread as it is read.
+/// has one ([`crate::beside`]), so reading events back from the store (a read and a decode
+/// each, about what the detection of an event costs) overlaps with detection. Events go over in
+/// batches of [`FEED_BATCH`].
 fn feed_beside<E>(
     feed: &mut dyn EventFeed,
     two_threads: bool,
     read: impl FnOnce(&mut dyn FnMut(Event)) -> Result<u64, E>,
 ) -> Result<(), E> {
-    if !two_threads {
-        return read(&mut |e| feed.feed(&e)).map(drop);
-    }
-    let (to_feed, batches) = mpsc::sync_channel::<Vec<Event>>(FEED_QUEUE);
-    let (to_reader, emptied) = mpsc::sync_channel::<Vec<Event>>(FEED_QUEUE + 2);
-    // Taken only once the second thread runs, so both are still at hand if it does not start.
-    let mut read = Some(read);
-    let outcome = std::thread::scope(|scope| {
-        let beside = &mut *feed;
-        let feeder = std::thread::Builder::new()
-            .name("vigil-detect".to_string())
-            .spawn_scoped(scope, move || {
-                for mut batch in batches {
-                    for e in &batch {
-                        beside.feed(e);
-                    }
-                    batch.clear();
-                    // A full return queue only means the reader has vectors enough.
-                    let _ = to_reader.try_send(batch);
-                }
-            });
-        let Ok(feeder) = feeder else {
-            return None;
-        };
-        let read = read.take()?;
+    let mut consume = |events: &[Event]| {
+        for e in events {
+            feed.feed(e);
+        }
+    };
+    crate::beside::run(two_threads, &mut consume, |handoff| {
         let mut batch = Vec::with_capacity(FEED_BATCH);
-        let mut feeder_gone = false;
         let read = read(&mut |e| {
             batch.push(e);
-            if batch.len() == FEED_BATCH && !feeder_gone {
-                let next = emptied
-                    .try_recv()
-                    .unwrap_or_else(|_| Vec::with_capacity(FEED_BATCH));
-                feeder_gone = to_feed.send(std::mem::replace(&mut batch, next)).is_err();
+            if batch.len() == FEED_BATCH {
+                handoff.send(&mut batch);
             }
         });
-        if !batch.is_empty() && !feeder_gone {
-            let _ = to_feed.send(batch);
-        }
-        drop(to_feed);
-        if let Err(panic) = feeder.join() {
-            std::panic::resume_unwind(panic);
-        }
-        Some(read.map(drop))
-    });
-    match (outcome, read) {
-        (Some(done), _) => done,
-        // No second thread: nothing was read or fed yet.
-        (None, Some(read)) => read(&mut |e| feed.feed(&e)).map(drop),
-        // Not reached: `read` is only taken once the thread runs.
-        (None, None) => Ok(()),
-    }
+        handoff.send(&mut batch);
+        read.map(drop)
+    })
 }
 
-/// Events per batch handed to the detection thread, and batches queued at most.
+/// Events per batch handed to the detection thread.
 const FEED_BATCH: usize = 256;
-const FEED_QUEUE: usize = 4;
 
 /// Where the newly stored events start (the smallest new seq and the earliest new event time),
 /// and the new events themselves while they fit in memory.
@@ -536,7 +498,7 @@ mod tests {
     #[test]
     fn the_feed_gets_every_event_in_order_on_one_thread_or_two() {
         // Not a whole number of batches, so the last batch is a short one.
-        let n = FEED_BATCH * (FEED_QUEUE + 3) + 7;
+        let n = FEED_BATCH * 7 + 7;
         let want: Vec<String> = (0..n).map(|i| format!("e{i}")).collect();
         for two_threads in [false, true] {
             let mut feed = Ids::default();

@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 use vigil_detect::Engine;
 use vigil_ingest::Limits;
@@ -128,11 +128,7 @@ fn hunt(args: &HuntArgs) -> Result<()> {
         None
     } else {
         let engine = Engine::new(config.clone(), rules);
-        if threads >= 2 {
-            stream_beside(&found.files, &limits, engine)?
-        } else {
-            stream_in_order(&found.files, &limits, engine)
-        }
+        stream_in_order(&found.files, &limits, engine, threads >= 2)
     };
     let run = match streamed {
         Some(run) => run,
@@ -228,49 +224,69 @@ struct Run {
 /// event may still precede (one file: each part sorted must follow the last; several files:
 /// events may come up to 30 minutes late, as CloudTrail's S3 files do). `None` as soon as an
 /// event comes later than that: the caller starts again with everything read, then sorted,
-/// which orders events exactly as the window does (a stable sort by time).
+/// which orders events exactly as the window does (a stable sort by time). With
+/// `two_threads`, detection runs on a second thread over what the window lets out
+/// ([`crate::beside`]), beside the parsing.
 ///
 /// Why: holding every event until the end costs a large corpus its size in fresh memory (about
 /// 1.6 KB per CloudTrail event; fresh pages are zeroed by the kernel first) and detection a
 /// cache miss on every field of every event; events detected as they come use the same few
 /// megabytes over and over.
-fn stream_in_order(files: &[PathBuf], limits: &Limits, mut engine: Engine) -> Option<Run> {
-    let mut window = Reorder::new(window_for(files));
-    let mut ready: Vec<Event> = Vec::new();
-    let mut in_order = true;
-    let (mut events, mut skipped) = (0usize, 0usize);
+fn stream_in_order(
+    files: &[PathBuf],
+    limits: &Limits,
+    mut engine: Engine,
+    two_threads: bool,
+) -> Option<Run> {
     let mut detect = Duration::ZERO;
-    let mut run = |ready: &mut Vec<Event>, engine: &mut Engine| {
+    let mut consume = |part: &[Event]| {
         let t = Instant::now();
-        for e in ready.iter() {
+        for e in part {
             engine.process(e);
         }
         detect += t.elapsed();
-        events += ready.len();
-        ready.clear();
     };
-    for f in files {
-        let out = vigil_ingest::read_cloudtrail_file_each(f, limits, &mut |part| {
-            if window.take(part, &mut ready).is_err() {
-                in_order = false;
-                return ControlFlow::Break(());
+    let started = Instant::now();
+    let (in_order, events, skipped, waited) =
+        crate::beside::run(two_threads, &mut consume, |handoff| {
+            let mut window = Reorder::new(window_for(files));
+            let mut ready: Vec<Event> = Vec::new();
+            let (mut in_order, mut detector_gone) = (true, false);
+            let (mut events, mut skipped) = (0usize, 0usize);
+            for f in files {
+                let out = vigil_ingest::read_cloudtrail_file_each(f, limits, &mut |part| {
+                    if window.take(part, &mut ready).is_err() {
+                        in_order = false;
+                        return ControlFlow::Break(());
+                    }
+                    events += ready.len();
+                    if !handoff.send(&mut ready) {
+                        detector_gone = true;
+                        return ControlFlow::Break(());
+                    }
+                    ControlFlow::Continue(())
+                });
+                if !in_order || detector_gone {
+                    break;
+                }
+                skipped += out.skips.len();
             }
-            run(&mut ready, &mut engine);
-            ControlFlow::Continue(())
+            if in_order {
+                window.finish(&mut ready);
+                events += ready.len();
+                handoff.send(&mut ready);
+            }
+            (in_order, events, skipped, handoff.waited())
         });
-        if !in_order {
-            return None;
-        }
-        skipped += out.skips.len();
-    }
-    window.finish(&mut ready);
-    run(&mut ready, &mut engine);
-    Some(Run {
+    // On two threads, parsing ran beside detection: its time is this thread's, less the waits
+    // for the detector to take a part.
+    let parse = two_threads.then(|| started.elapsed().saturating_sub(waited));
+    in_order.then_some(Run {
         engine,
         events,
         skipped,
         detect,
-        parse: None,
+        parse,
         streamed: true,
     })
 }
@@ -285,96 +301,6 @@ fn window_for(files: &[PathBuf]) -> i64 {
     } else {
         0
     }
-}
-
-/// Parts queued between the parser and the detector: enough that neither waits on a part that
-/// took the other a little longer, few enough that queued events stay in the caches (a part is
-/// some 256 KiB of lines and about as much again in events).
-const QUEUE: usize = 4;
-
-/// [`stream_in_order`] on two threads: this one reads, parses and puts events in order, part
-/// by part; a second runs detection over what the window lets out, so the two overlap. Same parts, same
-/// order, same engine calls, so the same findings. The detector hands each emptied vector back
-/// for the parser's next part (its events are freed on the detector, which has time to spare:
-/// parsing is the longer half). `Ok(None)` when the input is out of order, as there; an error
-/// only when the detector panicked or could not start.
-fn stream_beside(files: &[PathBuf], limits: &Limits, engine: Engine) -> Result<Option<Run>> {
-    let (to_detector, parts) = mpsc::sync_channel::<Vec<Event>>(QUEUE);
-    let (to_parser, emptied) = mpsc::sync_channel::<Vec<Event>>(QUEUE + 2);
-    std::thread::scope(|scope| {
-        let detector = std::thread::Builder::new()
-            .name("vigil-detect".to_string())
-            .spawn_scoped(scope, move || {
-                let mut engine = engine;
-                let mut busy = Duration::ZERO;
-                for mut part in parts {
-                    let t = Instant::now();
-                    for e in &part {
-                        engine.process(e);
-                    }
-                    part.clear();
-                    busy += t.elapsed();
-                    // A full return queue only means the parser has vectors enough.
-                    let _ = to_parser.try_send(part);
-                }
-                (engine, busy)
-            })
-            .context("cannot start the detection thread")?;
-        let started = Instant::now();
-        let mut waited = Duration::ZERO;
-        let mut window = Reorder::new(window_for(files));
-        let mut ready: Vec<Event> = Vec::new();
-        let mut in_order = true;
-        let mut detector_gone = false;
-        let (mut events, mut skipped) = (0usize, 0usize);
-        // Hands what the window released to the detector; false once the detector is gone.
-        let mut send = |ready: &mut Vec<Event>, waited: &mut Duration| {
-            if ready.is_empty() {
-                return true;
-            }
-            events += ready.len();
-            let spare = emptied.try_recv().unwrap_or_default();
-            let full = std::mem::replace(ready, spare);
-            let t = Instant::now();
-            let sent = to_detector.send(full).is_ok();
-            *waited += t.elapsed();
-            sent
-        };
-        for f in files {
-            let out = vigil_ingest::read_cloudtrail_file_each(f, limits, &mut |part| {
-                if window.take(part, &mut ready).is_err() {
-                    in_order = false;
-                    return ControlFlow::Break(());
-                }
-                if !send(&mut ready, &mut waited) {
-                    detector_gone = true;
-                    return ControlFlow::Break(());
-                }
-                ControlFlow::Continue(())
-            });
-            if !in_order || detector_gone {
-                break;
-            }
-            skipped += out.skips.len();
-        }
-        if in_order && !detector_gone {
-            window.finish(&mut ready);
-            send(&mut ready, &mut waited);
-        }
-        let parse = started.elapsed().saturating_sub(waited);
-        drop(to_detector);
-        let (engine, detect) = detector
-            .join()
-            .map_err(|_| anyhow::anyhow!("the detection thread panicked"))?;
-        Ok(in_order.then_some(Run {
-            engine,
-            events,
-            skipped,
-            detect,
-            parse: Some(parse),
-            streamed: true,
-        }))
-    })
 }
 
 /// Every file read, all events sorted by time (stable: ties keep input order), then detection.
