@@ -58,8 +58,9 @@ struct HuntReport {
     events: usize,
     /// Threads the hunt ran on (2: parsing beside detection, or files read two at a time).
     threads: usize,
-    /// The input came in event-time order (each part sorted alone follows the last), so
-    /// events went to detection as they were parsed; else all were read, then sorted.
+    /// The input came in event-time order, or late by less than the reorder window (files of
+    /// an S3 tree), so events went to detection as they were parsed; else all were read, then
+    /// sorted.
     in_order: bool,
     skipped: usize,
     rules: usize,
