@@ -390,6 +390,11 @@ fn read_cloudtrail_blocks(
                     }
                     Some(each) => {
                         for lines in sub_parts(whole_lines, sub_part) {
+                            // The consumer may have traded the vector for another (an empty
+                            // one, perhaps new): room for the part's events before it fills
+                            // (records are rarely under 512 bytes), so it does not grow by
+                            // doubling, copying what it holds each time.
+                            parsed.events.reserve(lines.len() / 512);
                             lines_before +=
                                 parse_lines_into(lines, lines_before, &ctx, &mut parsed);
                             if each(&mut parsed.events).is_break() {
