@@ -119,23 +119,7 @@ pub fn run<'c, R>(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    /// `n` CloudTrail events with ids `e0`, `e1`, ...
-    fn events(n: usize) -> Vec<Event> {
-        let lines: Vec<String> = (0..n)
-            .map(|i| {
-                format!(
-                    r#"{{"eventID":"e{i}","eventTime":"2026-01-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"111122223333","userIdentity":{{"type":"Root","accountId":"111122223333"}}}}"#
-                )
-            })
-            .collect();
-        let (events, skips) = vigil_ingest::parse_cloudtrail_bytes(
-            lines.join("\n").as_bytes(),
-            &vigil_ingest::FileContext::new(&vigil_ingest::Limits::default()),
-        );
-        assert!(skips.is_empty(), "{skips:?}");
-        events
-    }
+    use crate::test_events::events;
 
     #[test]
     fn every_batch_is_consumed_in_order_on_one_thread_or_two() {

@@ -14,6 +14,8 @@ pub mod pipeline;
 pub mod posture;
 pub mod progress;
 pub mod relink;
+#[cfg(test)]
+mod test_events;
 pub mod timearg;
 
 use anyhow::{Context, Result};

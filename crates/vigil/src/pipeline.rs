@@ -466,6 +466,7 @@ impl FileStamp {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use crate::test_events::events;
 
     /// Remembers the ids it was fed, in order.
     #[derive(Default)]
@@ -475,24 +476,6 @@ mod tests {
         fn feed(&mut self, event: &Event) {
             self.0.push(event.id.clone());
         }
-    }
-
-    /// `n` CloudTrail events with ids `e0`, `e1`, ...
-    fn events(n: usize) -> Vec<Event> {
-        let lines: Vec<String> = (0..n)
-            .map(|i| {
-                format!(
-                    r#"{{"eventID":"e{i}","eventTime":"2026-01-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"111122223333","userIdentity":{{"type":"Root","accountId":"111122223333"}}}}"#
-                )
-            })
-            .collect();
-        let (events, skips) = vigil_ingest::parse_cloudtrail_bytes(
-            lines.join("\n").as_bytes(),
-            &vigil_ingest::FileContext::new(&Limits::default()),
-        );
-        assert!(skips.is_empty(), "{skips:?}");
-        assert_eq!(events.len(), n);
-        events
     }
 
     #[test]

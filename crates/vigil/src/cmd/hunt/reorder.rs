@@ -132,28 +132,11 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn event(id: usize, ms: i64) -> Event {
-        let line = format!(
-            r#"{{"eventID":"e{id}","eventTime":"{}","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"111122223333","userIdentity":{{"type":"Root","accountId":"111122223333"}}}}"#,
-            Timestamp::from_millis(ms).to_rfc3339()
-        );
-        let (mut events, skips) = vigil_ingest::parse_cloudtrail_bytes(
-            line.as_bytes(),
-            &vigil_ingest::FileContext::new(&vigil_ingest::Limits::default()),
-        );
-        assert!(skips.is_empty(), "{skips:?}");
-        events.pop().unwrap()
-    }
-
     /// Feeds `times` in parts of `part` events, releasing after each part; `None` if it was
     /// too late for one. Each release is handed on as the hunt does (`out` emptied after each
     /// part), and the same must come out when it is left to gather instead.
     fn run(times: &[i64], part: usize, window_ms: i64) -> Option<Vec<String>> {
-        let events: Vec<Event> = times
-            .iter()
-            .enumerate()
-            .map(|(i, &t)| event(i, t))
-            .collect();
+        let events = crate::test_events::events_at(times.iter().copied().enumerate());
         let mut results = [true, false].map(|hand_on| {
             let mut r = Reorder::new(window_ms);
             let (mut out, mut handed) = (Vec::new(), Vec::new());
