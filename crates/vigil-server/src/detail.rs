@@ -112,12 +112,12 @@ fn resolve_events(store: &Store, entries: &mut [TimelineEntry]) -> vigil_store::
         EventSource::Falco,
         EventSource::Auditd,
     ];
-    let ids: Vec<(EventSource, String)> = entries
+    let ids: Vec<(EventSource, String, Timestamp)> = entries
         .iter()
         .take(MAX_RESOLVED_EVIDENCE)
-        .flat_map(|e| sources.iter().map(|s| (*s, e.event_id.clone())))
+        .flat_map(|e| sources.iter().map(|s| (*s, e.event_id.clone(), e.time)))
         .collect();
-    let found = store.events_by_ids(&ids)?;
+    let found = store.events_by_ids_at(&ids)?;
     let mut by_id: BTreeMap<String, Event> = BTreeMap::new();
     for s in found {
         by_id.entry(s.event.id.clone()).or_insert(s.event);

@@ -1,17 +1,33 @@
 //! Dedup keys: which (source, event id) pairs are stored, and under which seq.
 //!
-//! A key is the 128-bit xxh3 hash of the pair. Its first half picks a slot (the table's integer
-//! primary key, so the index entry is 8 bytes rather than the id's text) and its second half is
-//! checked on a hit, so two different events are only taken for one another if all 128 bits
-//! collide. Two events whose first halves collide are kept apart by open addressing: the second
-//! takes the next free slot, and lookups walk slots until they find the pair or an empty slot.
+//! A key is the event's hour and the 128-bit xxh3 hash of the pair. The slot (the table's
+//! integer primary key, so the index entry is 8 bytes rather than the id's text) is the hour in
+//! its high bits and 40 bits of the hash below them; the other 64 bits of the hash are checked
+//! on a hit, so two different events are only taken for one another if they fall in the same
+//! hour and 104 bits collide. Two events whose slots collide are kept apart by open addressing:
+//! the second takes the next free slot, and lookups walk slots until they find the pair or an
+//! empty slot.
+//!
+//! Why the hour leads: events arrive roughly in time order (CloudTrail's S3 layout, an agent's
+//! stream), so a batch's keys land at the end of the table, on a few pages, whatever the
+//! table's size. Keyed by the hash alone, every key of a batch went to a random page: a batch of
+//! 50k events rewrote nearly every page of the table (a 1M-event store wrote 1,885 pages for its
+//! first 100k events and 14,156 for its tenth), and the cost per event grew with the store.
+//! The price: a lookup needs the event's time ([`find`]); without it, [`find_any_time`] probes
+//! every hour that holds events (two index lookups per hour).
 
 use crate::error::{Result, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
-use vigil_model::EventSource;
+use vigil_model::{EventSource, Timestamp};
 
-/// Slots walked before giving up; reaching it needs dozens of 64-bit collisions in a row.
+/// Slots walked before giving up; reaching it needs dozens of 40-bit collisions in an hour.
 const MAX_PROBES: i64 = 64;
+
+/// Bits of the slot taken by the hash; the hour sits above them.
+const HASH_BITS: u32 = 40;
+/// The last hour a slot can name (about the year 2927); later events share it.
+const MAX_HOUR: i64 = (1 << (63 - HASH_BITS)) - 1;
+const HOUR_MS: i64 = 3_600_000;
 
 /// Ordered by slot, then check: the order of the table's primary key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -20,18 +36,41 @@ pub(crate) struct EventKey {
     check: i64,
 }
 
-impl EventKey {
-    pub fn of(source: EventSource, id: &str) -> EventKey {
+/// The hash of a (source, id) pair, before its hour is known.
+#[derive(Debug, Clone, Copy)]
+struct PairHash {
+    /// 40 bits, the slot's low part.
+    low: i64,
+    check: i64,
+}
+
+impl PairHash {
+    fn of(source: EventSource, id: &str) -> PairHash {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         h.update(source.as_str().as_bytes());
         h.update(&[0]);
         h.update(id.as_bytes());
         let v = h.digest128();
-        EventKey {
-            // Bit reinterpretations: the halves are used as opaque 64-bit patterns.
-            slot: (v >> 64) as u64 as i64,
+        PairHash {
+            // The top 40 bits of the first half; fits an i64 without its sign bit.
+            low: ((v >> 64) as u64 >> (64 - HASH_BITS)) as i64,
+            // Bit reinterpretation: the second half is an opaque 64-bit pattern.
             check: v as u64 as i64,
         }
+    }
+
+    fn at_hour(self, hour: i64) -> EventKey {
+        EventKey {
+            slot: (hour.clamp(0, MAX_HOUR) << HASH_BITS) | self.low,
+            check: self.check,
+        }
+    }
+}
+
+impl EventKey {
+    /// The key of the event `id` from `source` that happened at `time`.
+    pub fn of(source: EventSource, id: &str, time: Timestamp) -> EventKey {
+        PairHash::of(source, id).at_hour(time.as_millis().div_euclid(HOUR_MS))
     }
 }
 
@@ -138,6 +177,36 @@ pub(crate) fn find(conn: &Connection, key: EventKey) -> Result<Option<i64>> {
     Ok(None)
 }
 
+/// The seq the pair is stored under, whatever its time: [`find`] at every hour that holds
+/// events, earliest first. Each hour costs two index lookups (the next occupied slot, then the
+/// pair's own), so this is for single lookups where the time is not known (an event's page
+/// opened by its id); lookups of many events take their times along.
+pub(crate) fn find_any_time(
+    conn: &Connection,
+    source: EventSource,
+    id: &str,
+) -> Result<Option<i64>> {
+    let pair = PairHash::of(source, id);
+    let mut next =
+        conn.prepare_cached("SELECT slot FROM event_keys WHERE slot >= ?1 ORDER BY slot LIMIT 1")?;
+    // Slots run from zero up (only a probe past the last hour's end wraps below zero, and the
+    // walk from that hour's own slot reaches it).
+    let mut from = 0i64;
+    loop {
+        let Some(slot) = next.query_row([from], |r| r.get::<_, i64>(0)).optional()? else {
+            return Ok(None);
+        };
+        let hour = slot >> HASH_BITS;
+        if let Some(seq) = find(conn, pair.at_hour(hour))? {
+            return Ok(Some(seq));
+        }
+        if hour >= MAX_HOUR {
+            return Ok(None);
+        }
+        from = (hour + 1) << HASH_BITS;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,10 +296,55 @@ mod tests {
     }
 
     #[test]
+    fn a_pair_is_found_in_any_hour_without_its_time() {
+        let c = conn();
+        let at =
+            |id: &str, ms: i64| EventKey::of(EventSource::Agent, id, Timestamp::from_millis(ms));
+        // Times before 1970 and past the last hour share the first and last hours.
+        let (early, late) = (at("a", -5), at("a", i64::MAX));
+        assert_eq!(early, at("a", 0));
+        assert_eq!(late.slot >> HASH_BITS, MAX_HOUR);
+        assert!(claim(&c, at("b", 7 * HOUR_MS), 1).unwrap());
+        assert!(claim(&c, late, 2).unwrap());
+        assert!(claim(&c, at("a", 5 * HOUR_MS + 1), 3).unwrap());
+        let any = |id: &str| find_any_time(&c, EventSource::Agent, id).unwrap();
+        assert_eq!(any("a"), Some(3), "the earliest hour first");
+        assert_eq!(any("b"), Some(1));
+        assert_eq!(any("c"), None);
+        assert!(claim(&c, early, 4).unwrap());
+        assert_eq!(any("a"), Some(4));
+        assert_eq!(find(&c, late).unwrap(), Some(2));
+        assert_eq!(
+            find_any_time(&c, EventSource::Cloudtrail, "a").unwrap(),
+            None
+        );
+        // A pair that took the next slot of the last hour is found there, past the wrap-around.
+        let full = PairHash {
+            low: (1 << HASH_BITS) - 1,
+            check: 9,
+        };
+        let other = PairHash { check: 10, ..full };
+        assert!(claim(&c, full.at_hour(MAX_HOUR), 5).unwrap());
+        assert!(claim(&c, other.at_hour(MAX_HOUR), 6).unwrap());
+        assert_eq!(find(&c, other.at_hour(MAX_HOUR)).unwrap(), Some(6));
+    }
+
+    #[test]
     fn keys_depend_on_source_and_id() {
-        let k = EventKey::of(EventSource::Cloudtrail, "x");
-        assert_eq!(k, EventKey::of(EventSource::Cloudtrail, "x"));
-        assert_ne!(k, EventKey::of(EventSource::Agent, "x"));
-        assert_ne!(k, EventKey::of(EventSource::Cloudtrail, "y"));
+        let t = Timestamp::from_millis(1_714_521_600_000);
+        let k = EventKey::of(EventSource::Cloudtrail, "x", t);
+        assert_eq!(k, EventKey::of(EventSource::Cloudtrail, "x", t));
+        assert_ne!(k, EventKey::of(EventSource::Agent, "x", t));
+        assert_ne!(k, EventKey::of(EventSource::Cloudtrail, "y", t));
+        // The same hour, the same key; another hour, another slot with the same low bits.
+        let later = Timestamp::from_millis(t.as_millis() + HOUR_MS - 1);
+        assert_eq!(k, EventKey::of(EventSource::Cloudtrail, "x", later));
+        let next = EventKey::of(
+            EventSource::Cloudtrail,
+            "x",
+            Timestamp::from_millis(t.as_millis() + HOUR_MS),
+        );
+        assert_eq!(next.check, k.check);
+        assert_eq!(next.slot - k.slot, 1 << HASH_BITS);
     }
 }

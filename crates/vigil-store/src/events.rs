@@ -160,13 +160,37 @@ impl Store {
     }
 
     /// The stored events with these (source, id) pairs, in the order asked; ids not stored are
-    /// skipped.
+    /// skipped. Each id is looked for at every hour that holds events (see
+    /// `event_keys::find_any_time`): for a single event whose time is not known. Callers that
+    /// know the times (alert evidence) use [`Store::events_by_ids_at`].
     pub fn events_by_ids(&self, ids: &[(EventSource, String)]) -> Result<Vec<StoredEvent>> {
+        self.events_by_seqs(
+            ids.iter()
+                .map(|(source, id)| event_keys::find_any_time(&self.conn, *source, id)),
+        )
+    }
+
+    /// The stored events with these (source, id, time) triples, in the order asked; those not
+    /// stored are skipped. The time must be the event's own (as alert evidence carries it): an
+    /// event is looked for in its hour only.
+    pub fn events_by_ids_at(
+        &self,
+        ids: &[(EventSource, String, Timestamp)],
+    ) -> Result<Vec<StoredEvent>> {
+        self.events_by_seqs(ids.iter().map(|(source, id, time)| {
+            event_keys::find(&self.conn, EventKey::of(*source, id, *time))
+        }))
+    }
+
+    fn events_by_seqs(
+        &self,
+        seqs: impl Iterator<Item = Result<Option<i64>>>,
+    ) -> Result<Vec<StoredEvent>> {
         let mut reader = self.segments.reader();
         let mut buf = Vec::new();
-        let mut out = Vec::with_capacity(ids.len());
-        for (source, id) in ids {
-            let Some(seq) = event_keys::find(&self.conn, EventKey::of(*source, id))? else {
+        let mut out = Vec::new();
+        for seq in seqs {
+            let Some(seq) = seq? else {
                 continue;
             };
             if let Some(hit) = self.hit_of_seq(seq)? {

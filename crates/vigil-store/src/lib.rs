@@ -21,6 +21,7 @@ mod insert;
 mod legacy_events;
 mod multi_row;
 mod prepared;
+mod rekey;
 mod schema;
 mod seeded_hash;
 mod segment;
@@ -122,6 +123,8 @@ impl Store {
             path,
             segments,
         };
+        // Before the V1/V2 conversion, whose inserts claim keys of the new kind.
+        rekey::rekey(&store)?;
         legacy_events::convert(&mut store)?;
         Ok(store)
     }

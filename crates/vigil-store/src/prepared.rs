@@ -208,7 +208,7 @@ impl PreparedEvents {
         self.events.push(PreparedEvent {
             time: event.time,
             source: event.source,
-            key: EventKey::of(event.source, &event.id),
+            key: EventKey::of(event.source, &event.id, event.time),
             chunk: u32::try_from(c).unwrap_or(u32::MAX),
             doc,
         });

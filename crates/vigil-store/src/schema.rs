@@ -9,7 +9,7 @@ use crate::error::{Result, StoreError};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` (0-based) takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -155,6 +155,18 @@ CREATE TABLE segment_entities (
     PRIMARY KEY (entity, base_seq)
 ) WITHOUT ROWID;
 
+CREATE TABLE event_keys (
+    slot        INTEGER PRIMARY KEY,
+    check_hash  INTEGER NOT NULL,
+    seq         INTEGER NOT NULL
+);
+"#;
+
+/// Dedup keys lead with the event's hour (see `event_keys.rs` for why). The V3 table, keyed by
+/// the hash alone, stays under another name until `rekey.rs` has filled the new one from the
+/// stored events, then goes.
+const V4: &str = r#"
+ALTER TABLE event_keys RENAME TO event_keys_by_hash;
 CREATE TABLE event_keys (
     slot        INTEGER PRIMARY KEY,
     check_hash  INTEGER NOT NULL,

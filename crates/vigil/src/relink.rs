@@ -31,11 +31,11 @@ pub fn link_hosts_and_keys(store: &mut Store) -> Result<usize> {
             .iter()
             .flat_map(|e| {
                 [EventSource::Agent, EventSource::Falco, EventSource::Auditd]
-                    .map(|s| (s, e.event_id.clone()))
+                    .map(|s| (s, e.event_id.clone(), e.time))
             })
             .collect();
         let paths = reads.entry(alert.id.clone()).or_default();
-        for stored in store.events_by_ids(&ids)? {
+        for stored in store.events_by_ids_at(&ids)? {
             let EventBody::Host(h) = &stored.event.body else {
                 continue;
             };

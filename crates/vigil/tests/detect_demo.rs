@@ -46,12 +46,24 @@ fn demo_raises_one_compromised_key_composite_and_stays_quiet_on_benign_identitie
     );
 
     // The evidence holds the multi-region discovery and the role session's snapshot calls.
-    let ids: Vec<(vigil_model::EventSource, String)> = c
+    // Evidence carries each event's own time, so it is looked up in that event's hour.
+    let ids: Vec<(vigil_model::EventSource, String, vigil_model::Timestamp)> = c
         .evidence
         .iter()
-        .map(|e| (vigil_model::EventSource::Cloudtrail, e.event_id.clone()))
+        .map(|e| {
+            (
+                vigil_model::EventSource::Cloudtrail,
+                e.event_id.clone(),
+                e.time,
+            )
+        })
         .collect();
-    let evidence = store.events_by_ids(&ids).unwrap();
+    let evidence = store.events_by_ids_at(&ids).unwrap();
+    assert_eq!(
+        evidence.len(),
+        ids.len(),
+        "every piece of evidence is stored"
+    );
     let sweep: BTreeSet<&str> = evidence
         .iter()
         .filter_map(|s| s.event.cloud())

@@ -9,4 +9,5 @@ mod events;
 mod fixtures;
 mod prepared;
 mod records;
+mod scaling;
 mod segments;
