@@ -256,13 +256,23 @@ impl Store {
     }
 
     /// The records involving `entity` in the segments whose range for it meets `[since, until)`.
+    /// An S3 object is looked up in each segment whose time range meets the query's (its
+    /// postings are keyed by segment first; see schema V5); every other entity's postings are
+    /// read in one range of its own.
     fn entity_hits(&self, entity: &EntityRef, since: i64, until: i64) -> Result<Vec<Hit>> {
-        let mut stmt = self.conn.prepare_cached(
+        let key = entity_key(entity);
+        let mut stmt = self.conn.prepare_cached(if crate::is_object_key(&key) {
+            // CROSS JOIN keeps the segments as the outer loop: one primary-key lookup each.
+            "SELECT x.base_seq, s.records, x.ordinals FROM event_segments s \
+             CROSS JOIN segment_objects x ON x.base_seq = s.base_seq AND x.entity = ?1 \
+             WHERE s.max_time_ms >= ?2 AND s.min_time_ms < ?3 \
+             AND x.max_time_ms >= ?2 AND x.min_time_ms < ?3"
+        } else {
             "SELECT x.base_seq, s.records, x.ordinals FROM segment_entities x \
              JOIN event_segments s ON s.base_seq = x.base_seq \
-             WHERE x.entity = ?1 AND x.max_time_ms >= ?2 AND x.min_time_ms < ?3",
-        )?;
-        let mut rows = stmt.query(params![entity_key(entity), since, until])?;
+             WHERE x.entity = ?1 AND x.max_time_ms >= ?2 AND x.min_time_ms < ?3"
+        })?;
+        let mut rows = stmt.query(params![key, since, until])?;
         let mut hits = Vec::new();
         while let Some(row) = rows.next()? {
             let base: i64 = row.get(0)?;

@@ -106,22 +106,33 @@ pub(crate) fn insert_parts(
     ])?;
     // Many rows per statement, as for the dedup keys: a segment of object-level S3 events
     // names thousands of entities, and a statement per row cost more than the rows.
-    for chunk in postings.chunks(LINKS_PER_INSERT) {
-        let lists: Vec<Vec<u8>> = chunk
-            .iter()
-            .map(|(_, p)| segment::postings::encode(&p.ordinals))
-            .collect();
-        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 5);
-        for ((entity, p), list) in chunk.iter().zip(&lists) {
-            values.extend([entity as &dyn rusqlite::ToSql, &base, &p.min, &p.max, list]);
-        }
-        tx.prepare_cached(&crate::multi_row::insert_sql(
+    let (objects, entities): (Vec<_>, Vec<_>) = postings
+        .iter()
+        .partition(|(entity, _)| crate::is_object_key(entity));
+    for (rows, sql) in [
+        (
+            entities,
             "INSERT INTO segment_entities \
              (entity, base_seq, min_time_ms, max_time_ms, ordinals) VALUES ",
-            5,
-            chunk.len(),
-        ))?
-        .execute(rusqlite::params_from_iter(values))?;
+        ),
+        (
+            objects,
+            "INSERT INTO segment_objects \
+             (entity, base_seq, min_time_ms, max_time_ms, ordinals) VALUES ",
+        ),
+    ] {
+        for chunk in rows.chunks(LINKS_PER_INSERT) {
+            let lists: Vec<Vec<u8>> = chunk
+                .iter()
+                .map(|(_, p)| segment::postings::encode(&p.ordinals))
+                .collect();
+            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 5);
+            for ((entity, p), list) in chunk.iter().zip(&lists) {
+                values.extend([entity as &dyn rusqlite::ToSql, &base, &p.min, &p.max, list]);
+            }
+            tx.prepare_cached(&crate::multi_row::insert_sql(sql, 5, chunk.len()))?
+                .execute(rusqlite::params_from_iter(values))?;
+        }
     }
     let mut bump = tx.prepare_cached(BUMP_COUNTS)?;
     for (source, (n, min, max)) in counts {

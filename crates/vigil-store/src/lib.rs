@@ -150,3 +150,14 @@ impl Store {
 pub(crate) fn entity_key(e: &vigil_model::EntityRef) -> String {
     e.to_string()
 }
+
+/// The prefix of an S3 object's entity key (an object is a bucket entity named by its ARN).
+const OBJECT_KEY_PREFIX: &str = "bucket:arn:aws:s3:::";
+
+/// Whether an entity key names an S3 object (`bucket:arn:aws:s3:::BUCKET/KEY`), whose postings
+/// live in `segment_objects` rather than `segment_entities` (schema V5 says why). Schema V5's
+/// `GLOB 'bucket:arn:aws:s3:::*/*'` is the same test.
+pub(crate) fn is_object_key(key: &str) -> bool {
+    key.strip_prefix(OBJECT_KEY_PREFIX)
+        .is_some_and(|rest| rest.contains('/'))
+}

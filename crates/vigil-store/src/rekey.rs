@@ -81,7 +81,8 @@ mod tests {
     }
 
     /// A data directory as schema V3 left it: the events in segments, the dedup table keyed by
-    /// the hash alone (its rows are never read again, so any will do).
+    /// the hash alone (its rows are never read again, so any will do), no table of S3 objects'
+    /// postings (these events name none).
     fn v3_store(dir: &std::path::Path, events: &[Event]) {
         let mut store = Store::open(dir).unwrap();
         assert!(store.insert_events(events).unwrap().new_count() == events.len());
@@ -91,6 +92,7 @@ mod tests {
             "DROP TABLE event_keys;
              CREATE TABLE event_keys (slot INTEGER PRIMARY KEY, check_hash INTEGER NOT NULL, seq INTEGER NOT NULL);
              INSERT INTO event_keys VALUES (42, 7, 1), (43, 8, 2);
+             DROP TABLE segment_objects;
              PRAGMA user_version = 3;",
         )
         .unwrap();

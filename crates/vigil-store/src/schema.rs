@@ -9,7 +9,7 @@ use crate::error::{Result, StoreError};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` (0-based) takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -172,6 +172,27 @@ CREATE TABLE event_keys (
     check_hash  INTEGER NOT NULL,
     seq         INTEGER NOT NULL
 );
+"#;
+
+/// S3 objects' postings move to a table keyed by segment first. Object-level data events name
+/// objects that mostly appear once (each export, each upload), so every segment brought
+/// thousands of new keys that `segment_entities`, ordered by entity, took on as many random
+/// pages; ordered by segment they go at the end. A query for one object looks it up in each
+/// segment whose time range meets the query's (`events.rs`). `lib.rs::is_object_key` is the same
+/// test as the GLOB below.
+const V5: &str = r#"
+CREATE TABLE segment_objects (
+    base_seq     INTEGER NOT NULL,
+    entity       TEXT NOT NULL,
+    min_time_ms  INTEGER NOT NULL,
+    max_time_ms  INTEGER NOT NULL,
+    ordinals     BLOB NOT NULL,
+    PRIMARY KEY (base_seq, entity)
+) WITHOUT ROWID;
+INSERT INTO segment_objects (base_seq, entity, min_time_ms, max_time_ms, ordinals)
+    SELECT base_seq, entity, min_time_ms, max_time_ms, ordinals FROM segment_entities
+    WHERE entity GLOB 'bucket:arn:aws:s3:::*/*';
+DELETE FROM segment_entities WHERE entity GLOB 'bucket:arn:aws:s3:::*/*';
 "#;
 
 /// Applies every migration the database has not seen yet.

@@ -77,8 +77,11 @@ proptest! {
     fn query_events_equals_a_naive_filter(q in query()) {
         thread_local! {
             static STORE: Store = {
+                // Several segments, so lookups that go segment by segment are exercised.
                 let mut s = Store::open_in_memory().unwrap();
-                s.insert_events(events()).unwrap();
+                for batch in events().chunks(60) {
+                    s.insert_events(batch).unwrap();
+                }
                 s
             };
         }

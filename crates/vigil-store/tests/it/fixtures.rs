@@ -103,14 +103,32 @@ pub fn cloud_event(id: &str, time_ms: i64, n: usize, big: bool) -> Event {
             request_parameters: request,
             response_elements: response,
             additional_event_data: None,
-            resources: if n.is_multiple_of(5) {
-                vec![ResourceRef {
+            resources: match n % 5 {
+                0 => vec![ResourceRef {
                     id: format!("arn:aws:rds:{region}:{acct}:cluster:db-{}", n % 3).into(),
                     kind: Some("AWS::RDS::DBCluster".to_string().into()),
                     account: Some(acct.into()),
-                }]
-            } else {
-                Vec::new()
+                }],
+                // An object-level S3 event: the object (stored apart from other entities) and
+                // its bucket; objects repeat now and then.
+                1 => vec![
+                    ResourceRef {
+                        id: format!(
+                            "arn:aws:s3:::data-{}/exports/part-{}.parquet",
+                            n % 2,
+                            n % 11
+                        )
+                        .into(),
+                        kind: Some("AWS::S3::Object".to_string().into()),
+                        account: None,
+                    },
+                    ResourceRef {
+                        id: format!("arn:aws:s3:::data-{}", n % 2).into(),
+                        kind: Some("AWS::S3::Bucket".to_string().into()),
+                        account: Some(acct.into()),
+                    },
+                ],
+                _ => Vec::new(),
             },
             invoked_by: None,
             vpc_endpoint_id: None,

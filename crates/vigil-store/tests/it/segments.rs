@@ -100,3 +100,67 @@ fn a_failed_segment_write_stores_nothing() {
         "keys were rolled back"
     );
 }
+
+/// A store from schema V4 kept S3 objects' postings with every other entity's; opening it
+/// moves them to their own table, and queries for objects and buckets answer as before.
+#[test]
+fn object_postings_of_a_v4_store_move_to_their_own_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let events: Vec<_> = (0..200)
+        .map(|n| cloud_event(&format!("e{n}"), T0 + n as i64 * 1_000, n, false))
+        .collect();
+    let object = vigil_model::EntityRef::new(
+        vigil_model::EntityKind::Bucket,
+        "arn:aws:s3:::data-1/exports/part-1.parquet",
+    );
+    let bucket =
+        vigil_model::EntityRef::new(vigil_model::EntityKind::Bucket, "arn:aws:s3:::data-1");
+    let ids = |store: &Store, e: &vigil_model::EntityRef| -> Vec<String> {
+        let q = EventQuery {
+            entity: Some(e.clone()),
+            ..EventQuery::default()
+        };
+        store
+            .query_events(&q)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.event.id)
+            .collect()
+    };
+    let (objects_before, bucket_before) = {
+        let mut store = Store::open(dir.path()).unwrap();
+        for batch in events.chunks(50) {
+            store.insert_events(batch).unwrap();
+        }
+        (ids(&store, &object), ids(&store, &bucket))
+    };
+    // n % 5 == 1 and n % 2 == 1 and n % 11 == 1: e1, e111, ...
+    assert_eq!(objects_before, ["e1", "e111"]);
+    assert!(bucket_before.len() > objects_before.len());
+    // Back to V4's layout: object rows among the others, no object table.
+    let conn = rusqlite::Connection::open(dir.path().join("vigil.db")).unwrap();
+    let moved = conn
+        .execute(
+            "INSERT INTO segment_entities SELECT entity, base_seq, min_time_ms, max_time_ms, \
+             ordinals FROM segment_objects",
+            [],
+        )
+        .unwrap();
+    assert!(moved > 0);
+    conn.execute_batch("DROP TABLE segment_objects; PRAGMA user_version = 4;")
+        .unwrap();
+    drop(conn);
+
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(ids(&store, &object), objects_before);
+    assert_eq!(ids(&store, &bucket), bucket_before);
+    let conn = rusqlite::Connection::open(dir.path().join("vigil.db")).unwrap();
+    let left: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM segment_entities WHERE entity LIKE 'bucket:arn:aws:s3:::%/%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0, "no object postings left among the entities");
+}
