@@ -68,6 +68,15 @@ pub struct Store {
 /// The directory of event segments inside a data directory.
 pub const EVENTS_DIR: &str = "events";
 
+/// A store's schema upgrade that opening it will run (see [`Store::pending_upgrade`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Upgrade {
+    pub from: i64,
+    pub to: i64,
+    /// Events stored: what an upgrade that rebuilds per-event tables walks through.
+    pub events: u64,
+}
+
 impl Store {
     /// Opens (creating if needed) `data_dir/vigil.db` and brings its schema up to date.
     pub fn open(data_dir: &Path) -> Result<Store> {
@@ -97,6 +106,34 @@ impl Store {
             StoreError::Sqlite(source) => StoreError::Open { path, source },
             other => other,
         })
+    }
+
+    /// What opening `data_dir` would have to do first: `Some` when it holds a store whose
+    /// schema is older than this build's (an upgrade may rebuild per-event tables, seconds per
+    /// million events), so a caller can say so before the wait. Reads only; `None` when there
+    /// is no store yet or it is current.
+    pub fn pending_upgrade(data_dir: &Path) -> Result<Option<Upgrade>> {
+        let path = data_dir.join(DB_FILE);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let from = schema::user_version(&conn)?;
+        if from == 0 || from >= SCHEMA_VERSION {
+            return Ok(None);
+        }
+        // Every schema since V1 keeps per-source totals.
+        let events: i64 = conn.query_row(
+            "SELECT coalesce(sum(events), 0) FROM event_counts",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(Some(Upgrade {
+            from,
+            to: SCHEMA_VERSION,
+            events: u64::try_from(events).unwrap_or(0),
+        }))
     }
 
     /// A private database in memory, for tests and one-shot runs.

@@ -112,8 +112,21 @@ mod tests {
             .collect();
         events.push(login("early", 0));
         v3_store(dir.path(), &events);
+        assert_eq!(
+            Store::pending_upgrade(dir.path()).unwrap(),
+            Some(crate::Upgrade {
+                from: 3,
+                to: crate::SCHEMA_VERSION,
+                events: events.len() as u64
+            })
+        );
 
         let mut store = Store::open(dir.path()).unwrap();
+        assert_eq!(Store::pending_upgrade(dir.path()).unwrap(), None);
+        assert_eq!(
+            Store::pending_upgrade(&dir.path().join("none")).unwrap(),
+            None
+        );
         assert_eq!(store.schema_version().unwrap(), crate::SCHEMA_VERSION);
         assert!(!has_old_table(&store.conn).unwrap());
         assert_eq!(store.count_events().unwrap(), events.len() as u64);

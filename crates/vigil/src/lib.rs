@@ -55,5 +55,21 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 pub fn open_store(data_dir: &std::path::Path) -> Result<Store> {
+    announce_upgrade(data_dir);
     Store::open(data_dir).with_context(|| format!("opening the store in `{}`", data_dir.display()))
+}
+
+/// Says on stderr, before the wait, that opening the store will upgrade its schema. Quiet when
+/// nothing is pending, or when the check itself fails (opening will then say what is wrong).
+pub fn announce_upgrade(data_dir: &std::path::Path) {
+    if let Ok(Some(u)) = Store::pending_upgrade(data_dir) {
+        eprintln!(
+            "Upgrading the store in `{}` from schema v{} to v{} ({} events); this runs once \
+             (seconds per million events).",
+            data_dir.display(),
+            u.from,
+            u.to,
+            u.events
+        );
+    }
 }

@@ -37,6 +37,7 @@ pub fn run(data_dir: &Path, args: &ServeArgs) -> Result<()> {
         println!("  API:   http://{}/api/v1/openapi.json", s.addr());
         println!("Ctrl-C (or SIGTERM) stops the server.");
     };
+    crate::announce_upgrade(data_dir);
     vigil_server::serve(config, ready).map_err(|e| match e {
         ServerError::NoTokens(_)
         | ServerError::AnonymousNotLoopback(_)
