@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use vigil_model::{Event, EventSource};
+use vigil_model::{Event, EventSource, Timestamp};
 use vigil_store::{EventQuery, Store};
 
 pub const DEFAULT_EVENTS: usize = 100;
@@ -61,24 +61,47 @@ pub async fn list(
     Ok(Json(json!({"events": list, "next_after_seq": next})))
 }
 
-pub fn load_event(store: &Store, source: &str, id: &str) -> Result<Event, ApiError> {
+/// The event `id` from `source`. `at`, the event's own time when the caller knows it (links
+/// carry it), finds it with one lookup; without it, or when it is not the event's time, every
+/// hour that holds events is searched.
+pub fn load_event(
+    store: &Store,
+    source: &str,
+    id: &str,
+    at: Option<Timestamp>,
+) -> Result<Event, ApiError> {
     let src = EventSource::parse(source)
         .ok_or_else(|| ApiError::NotFound(format!("`{source}` is not an event source")))?;
-    store
-        .events_by_ids(&[(src, id.to_string())])?
-        .into_iter()
-        .next()
+    let exact = match at {
+        Some(t) => store.events_by_ids_at(&[(src, id.to_string(), t)])?,
+        None => Vec::new(),
+    };
+    let found = match exact.into_iter().next() {
+        Some(s) => Some(s),
+        None => store
+            .events_by_ids(&[(src, id.to_string())])?
+            .into_iter()
+            .next(),
+    };
+    found
         .map(|s| s.event)
         .ok_or_else(|| ApiError::NotFound(format!("no {source} event `{id}`")))
+}
+
+/// The `?at=` of an event link: the event's time, which makes its lookup exact.
+pub fn event_at(q: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+    Params::parse(q)?.time("at")
 }
 
 pub async fn one(
     State(st): State<Arc<AppState>>,
     p: Principal,
     Path((source, id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     p.require(Permission::Read)?;
-    let event = st.db.run(move |s| load_event(s, &source, &id)).await?;
+    let at = event_at(q.as_deref())?;
+    let event = st.db.run(move |s| load_event(s, &source, &id, at)).await?;
     let summary = event.summary();
     Ok(Json(json!({"event": event, "summary": summary})))
 }

@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use std::sync::Arc;
 
 pub use alerts::{StatusChange, apply_status_change, now};
-pub use events::{event_query, load_event};
+pub use events::{event_at, event_query, load_event};
 
 /// Routes behind authentication, as (method, path) for the OpenAPI check.
 pub const ROUTES: &[(&str, &str)] = &[

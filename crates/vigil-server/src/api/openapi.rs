@@ -105,7 +105,7 @@ fn base_document() -> Value {
             }},
             "/api/v1/events/{source}/{id}": {"get": {
                 "summary": "One event",
-                "parameters": [param("source", "path", "cloudtrail, agent, falco, auditd"), param("id", "path", "the source's event id")],
+                "parameters": [param("source", "path", "cloudtrail, agent, falco, auditd"), param("id", "path", "the source's event id"), param("at", "query", "the event's time, when known: one lookup instead of a search of every hour")],
                 "responses": ok("event", json!({"type": "object"})),
             }},
             "/api/v1/graph": {"get": {

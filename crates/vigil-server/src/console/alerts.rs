@@ -262,7 +262,7 @@ fn detail_body(d: &AlertDetail, proposal: Option<&SuppressionProposal>, who: &Pr
                             td { (t.alert_title) }
                             td {
                                 @if let Some(src) = t.source {
-                                    a.event-link href={"/events/" (src.as_str()) "/" (path_segment(&t.event_id))} { "open" }
+                                    a.event-link href={"/events/" (src.as_str()) "/" (path_segment(&t.event_id)) "?at=" (urlencode(&t.time.to_string()))} { "open" }
                                 } @else {
                                     span.missing title="not in the store" { (t.event_id) }
                                 }

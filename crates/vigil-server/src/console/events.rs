@@ -3,7 +3,7 @@
 use super::PageError;
 use super::alerts::urlencode;
 use super::layout::{page, path_segment};
-use crate::api::{event_query, load_event};
+use crate::api::{event_at, event_query, load_event};
 use crate::auth::{Permission, Principal};
 use crate::query::Params;
 use crate::server::AppState;
@@ -58,7 +58,7 @@ pub async fn list(
                         td { (s.event.source.as_str()) }
                         td { (s.event.action()) }
                         td.summary { (s.event.summary()) }
-                        td { a href={"/events/" (s.event.source.as_str()) "/" (path_segment(&s.event.id))} { "open" } }
+                        td { a href={"/events/" (s.event.source.as_str()) "/" (path_segment(&s.event.id)) "?at=" (urlencode(&s.event.time.to_string()))} { "open" } }
                     }
                 }
             }
@@ -72,9 +72,11 @@ pub async fn one(
     State(st): State<Arc<AppState>>,
     who: Principal,
     Path((source, id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
 ) -> Result<Markup, PageError> {
     who.require(Permission::Read)?;
-    let event = st.db.run(move |s| load_event(s, &source, &id)).await?;
+    let at = event_at(q.as_deref())?;
+    let event = st.db.run(move |s| load_event(s, &source, &id, at)).await?;
     let pretty = serde_json::to_string_pretty(&event).unwrap_or_default();
     let entities = event.entities();
     let body = html! {

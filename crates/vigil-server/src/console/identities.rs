@@ -294,7 +294,7 @@ fn remediation(n: usize, rem: &Remediation) -> Markup {
                         thead { tr { th { "Time" } th { "Action" } th { "Resource" } th { "Event" } } }
                         tbody {
                             @for d in &replay.predicted_denials {
-                                tr { td.time { (d.time) } td { code { (d.action) } } td { (d.resource.as_deref().unwrap_or("–")) } td { a href={"/events/cloudtrail/" (path_segment(&d.event_id))} { (d.event_id) } } }
+                                tr { td.time { (d.time) } td { code { (d.action) } } td { (d.resource.as_deref().unwrap_or("–")) } td { a href={"/events/cloudtrail/" (path_segment(&d.event_id)) "?at=" (urlencode(&d.time.to_string()))} { (d.event_id) } } }
                             }
                         }
                     }

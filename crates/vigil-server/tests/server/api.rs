@@ -161,11 +161,27 @@ fn events_by_entity_and_time_page_through() {
             .all(|e| e["event"]["time"].as_str().unwrap() >= since.as_str())
     );
     let one = &all["events"][0]["event"];
-    let got = admin(
-        &c,
-        &format!("/api/v1/events/cloudtrail/{}", one["id"].as_str().unwrap()),
-    );
+    let path = format!("/api/v1/events/cloudtrail/{}", one["id"].as_str().unwrap());
+    let got = admin(&c, &path);
     assert_eq!(&got["event"], one);
+    // With the event's time (as links carry it), and with a time that is not the event's
+    // (then every hour is searched): the same event.
+    let time = one["time"].as_str().unwrap();
+    assert_eq!(&admin(&c, &format!("{path}?at={time}"))["event"], one);
+    assert_eq!(
+        &admin(&c, &format!("{path}?at=2001-01-01T00:00:00Z"))["event"],
+        one
+    );
+    let bad = c.get(
+        &format!("{path}?at=yesterday"),
+        &[("Authorization", &bearer(ADMIN))],
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let none = c.get(
+        "/api/v1/events/cloudtrail/no-such-event?at=2001-01-01T00:00:00Z",
+        &[("Authorization", &bearer(ADMIN))],
+    );
+    assert_eq!(none.status, 404, "{}", none.body);
 }
 
 #[test]

@@ -237,7 +237,13 @@ fn attacker_strings_are_shown_as_text_and_never_run() {
         );
     }
     // Every link the posture lists draw leads to its page, hostile names included.
-    for (list, class) in [("/identities", "identity-link"), ("/scans", "scan-link")] {
+    // The alert's evidence links and the event list's links carry each event's time (`?at=`,
+    // one lookup instead of a search of every hour) and lead to their pages.
+    for (list, class) in [
+        ("/identities", "identity-link"),
+        ("/scans", "scan-link"),
+        ("/alerts/alert-xss", "event-link"),
+    ] {
         let html = c.get(list, &[("Authorization", &auth)]).body;
         let marker = format!("class=\"{class}\" href=\"");
         let hrefs: Vec<&str> = html
@@ -249,6 +255,9 @@ fn attacker_strings_are_shown_as_text_and_never_run() {
         for href in hrefs {
             let page = c.get(&href.replace("&amp;", "&"), &[("Authorization", &auth)]);
             assert_eq!(page.status, 200, "{href} from {list}");
+            if class == "event-link" {
+                assert!(href.contains("?at=2"), "{href} from {list} carries no time");
+            }
         }
     }
     let Some((chromium, node_dir)) = tools else {
