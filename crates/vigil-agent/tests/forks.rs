@@ -29,14 +29,14 @@ fn fork_without_exec(collector: &str) {
         "--collector",
         collector,
     ]);
-    // `( exit 7 )` is a forked subshell that exits without running a program. bash runs its
-    // last command in its own process: were that `/bin/true`, an agent that read bash's program
-    // late (the fallback collector may, on a busy machine) would find `/usr/bin/true` and
-    // report the fork as that program's (CI saw it once). A `sleep` last keeps bash as bash
-    // meanwhile.
+    // `( exit 7 )` is a forked subshell that exits without running a program. The fallback
+    // collector reads a program from /proc when it handles the exec, so on a busy machine it
+    // may read bash's late; and bash runs its last simple command in its own process. With a
+    // program last, a late read found that program (CI saw `/usr/bin/true`, then, with a
+    // `sleep` last, `/usr/bin/sleep`). The builtin `:` last keeps bash's process bash to the end.
     let mut bash = Command::new("bash")
         .arg("-c")
-        .arg("( exit 7 ); /bin/true; sleep 0.5")
+        .arg("( exit 7 ); /bin/true; sleep 0.5; :")
         .spawn()
         .unwrap();
     let bash_pid = bash.id();
