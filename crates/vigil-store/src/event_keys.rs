@@ -3,10 +3,10 @@
 //! A key is the event's hour and the 128-bit xxh3 hash of the pair. The slot (the table's
 //! integer primary key, so the index entry is 8 bytes rather than the id's text) is the hour in
 //! its high bits and 40 bits of the hash below them; the other 64 bits of the hash are checked
-//! on a hit, so two different events are only taken for one another if they fall in the same
-//! hour and 104 bits collide. Two events whose slots collide are kept apart by open addressing:
-//! the second takes the next free slot, and lookups walk slots until they find the pair or an
-//! empty slot.
+//! on a hit. Two events whose slots collide are kept apart by open addressing: the second takes
+//! the next free slot, and lookups walk slots until they find the pair's check or an empty slot.
+//! So two different events are only taken for one another if their checks are equal and one
+//! sits within the other's run of probed slots: in practice, the same hour and 104 bits of hash.
 //!
 //! Why the hour leads: events arrive roughly in time order (CloudTrail's S3 layout, an agent's
 //! stream), so a batch's keys land at the end of the table, on a few pages, whatever the
@@ -186,7 +186,10 @@ pub(crate) fn find_any_time(
     source: EventSource,
     id: &str,
 ) -> Result<Option<i64>> {
-    let pair = PairHash::of(source, id);
+    find_pair_any_time(conn, PairHash::of(source, id))
+}
+
+fn find_pair_any_time(conn: &Connection, pair: PairHash) -> Result<Option<i64>> {
     let mut next =
         conn.prepare_cached("SELECT slot FROM event_keys WHERE slot >= ?1 ORDER BY slot LIMIT 1")?;
     // Slots run from zero up (only a probe past the last hour's end wraps below zero, and the
@@ -327,6 +330,86 @@ mod tests {
         assert!(claim(&c, full.at_hour(MAX_HOUR), 5).unwrap());
         assert!(claim(&c, other.at_hour(MAX_HOUR), 6).unwrap());
         assert_eq!(find(&c, other.at_hour(MAX_HOUR)).unwrap(), Some(6));
+    }
+
+    /// Pairs from a tiny hash space (slots collide, probes run into the next hour and past the
+    /// last one), claimed batch after batch, against a map: every claim says new or stored as
+    /// the map does, and every pair is found at its hour and, without it, at its earliest one.
+    mod against_a_map {
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::{BTreeMap, BTreeSet};
+
+        /// Lows next to either end of the hour's range. Checks differ between pairs, as two
+        /// pairs' 64-bit checks do in practice: a lookup takes the slot in its run that holds
+        /// its check, so two pairs sharing a check and a run could be taken for one another
+        /// (the 104 bits of the module's note).
+        fn pair(low: u8, check: u8) -> PairHash {
+            PairHash {
+                low: if low < 4 {
+                    i64::from(low)
+                } else {
+                    (1 << HASH_BITS) - 1 - i64::from(low - 4)
+                },
+                check: (i64::from(low) << 8) | i64::from(check),
+            }
+        }
+
+        const HOURS: [i64; 6] = [0, 1, 2, 3, MAX_HOUR - 1, MAX_HOUR];
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+            #[test]
+            fn claims_and_lookups_agree_with_a_map(
+                batches in proptest::collection::vec(
+                    proptest::collection::vec((0u8..8, 0u8..3, 0usize..HOURS.len()), 1..12),
+                    1..6,
+                )
+            ) {
+                let c = conn();
+                // (low, check) -> hour -> seq
+                let mut model: BTreeMap<(u8, u8), BTreeMap<i64, i64>> = BTreeMap::new();
+                let mut seq = 0i64;
+                for batch in &batches {
+                    // A batch's keys are distinct; its seqs above every stored one.
+                    let mut seen = BTreeSet::new();
+                    let unique: Vec<(u8, u8, i64)> = batch
+                        .iter()
+                        .map(|&(low, check, h)| (low, check, HOURS[h]))
+                        .filter(|k| seen.insert(*k))
+                        .collect();
+                    let keys: Vec<(EventKey, i64)> = unique
+                        .iter()
+                        .map(|&(low, check, hour)| {
+                            seq += 1;
+                            (pair(low, check).at_hour(hour), seq)
+                        })
+                        .collect();
+                    let got = claim_all(&c, &keys).unwrap();
+                    for (&(low, check, hour), (claimed, &(_, s))) in
+                        unique.iter().zip(got.iter().zip(&keys))
+                    {
+                        let stored = model.entry((low, check)).or_default();
+                        let new = !stored.contains_key(&hour);
+                        prop_assert_eq!(claimed.is_some(), new, "{:?}", (low, check, hour));
+                        if new {
+                            stored.insert(hour, s);
+                        }
+                    }
+                }
+                for low in 0u8..8 {
+                    for check in 0u8..3 {
+                        let stored = model.get(&(low, check));
+                        for hour in HOURS {
+                            let want = stored.and_then(|h| h.get(&hour)).copied();
+                            prop_assert_eq!(find(&c, pair(low, check).at_hour(hour)).unwrap(), want);
+                        }
+                        let earliest = stored.and_then(|h| h.values().next()).copied();
+                        prop_assert_eq!(find_pair_any_time(&c, pair(low, check)).unwrap(), earliest);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
