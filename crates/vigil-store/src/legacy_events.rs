@@ -4,7 +4,7 @@
 
 use crate::Store;
 use crate::error::{Result, StoreError, decode};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 use vigil_model::{Event, EventBody, EventSource, Timestamp};
 
 /// Old rows moved per segment.
@@ -63,14 +63,7 @@ pub(crate) fn convert(store: &mut Store) -> Result<()> {
 }
 
 fn has_old_table(conn: &Connection) -> Result<bool> {
-    Ok(conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'",
-            [],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
+    crate::schema::has_table(conn, "events")
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use crate::Store;
 use crate::error::Result;
 use crate::event_keys::{self, EventKey};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::ops::ControlFlow;
 
 /// Keys claimed per statement batch while rekeying.
@@ -55,14 +55,7 @@ fn claim(conn: &Connection, keys: &mut Vec<(EventKey, i64)>) -> Result<()> {
 }
 
 fn has_old_table(conn: &Connection) -> Result<bool> {
-    Ok(conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'event_keys_by_hash'",
-            [],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
+    crate::schema::has_table(conn, "event_keys_by_hash")
 }
 
 #[cfg(test)]
