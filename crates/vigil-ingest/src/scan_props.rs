@@ -87,6 +87,25 @@ proptest! {
         }
     }
 
+    /// A string is read alike wherever its end, an escape or a raw control character falls
+    /// against the sixteen-byte steps and the end of the text: as serde_json reads it, or (a
+    /// raw control character) not at all.
+    #[test]
+    fn strings_scan_alike_at_every_offset(
+        head in "[a-zé ]{0,40}",
+        special in 0usize..5,
+        tail in "[a-z/:]{0,40}",
+        after in 0usize..20,
+    ) {
+        const SPECIAL: [&str; 5] = ["", "\\\"", "\\n", "\u{1}", "\u{1f}"];
+        let token = format!("\"{head}{}{tail}\"{}", SPECIAL[special], " ".repeat(after));
+        let mut c = Cursor::new(&token);
+        let ours = c.string().ok().filter(|_| c.at_end()).map(|s| s.into_owned());
+        prop_assert_eq!(ours, serde_json::from_str::<String>(&token).ok(), "{:?}", token);
+        // Skipped as a value, the same answer.
+        prop_assert_eq!(validate(&token).is_ok(), serde_json::from_str::<String>(&token).is_ok());
+    }
+
     /// A string value comes back as sonic-rs reads it (borrowed or unescaped).
     #[test]
     fn strings_read_as_sonic_rs_reads_them(s in any::<String>(), escape_all in any::<bool>()) {
