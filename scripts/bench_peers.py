@@ -152,7 +152,10 @@ def main():
     if chainsaw:
         def chainsaw_detail(out):
             return f"{sum(1 for _ in open(out))} detections"
-        tools.append(("chainsaw", "57 SigmaHQ rules",
+        version = subprocess.run([chainsaw, "--version"], capture_output=True, text=True)
+        label = (version.stdout.strip() or "chainsaw").replace("chainsaw ", "chainsaw v")
+        notes.append(f"{label}: {chainsaw} (the version its --version prints)")
+        tools.append((label, "57 SigmaHQ rules",
                       [chainsaw, "hunt", "-q", "-s", str(SIGMA_RULES), "--mapping",
                        str(HARNESS / "chainsaw/sigma-cloudtrail.yml"), "--load-unknown",
                        "--jsonl", str(corpus)], work / "chainsaw.jsonl", chainsaw_detail))
@@ -206,7 +209,7 @@ def main():
                      "events_per_s": n_events / wall if wall else 0.0,
                      "events_per_cpu_s": n_events / cpu if cpu else 0.0, "detail": detail})
 
-    ref = next((r for r in rows if r["tool"] == "chainsaw" and r["rc"] == 0), None) \
+    ref = next((r for r in rows if r["tool"].startswith("chainsaw") and r["rc"] == 0), None) \
         or next((r for r in rows if r["tool"].startswith("pySigma") and r["rc"] == 0), None)
     print()
     hdr = f"{'tool':<16} {'rules / work':<48} {'wall s':>7} {'CPU s':>7} {'events/s':>10} " \
