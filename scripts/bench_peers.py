@@ -105,6 +105,46 @@ def find_chainsaw(given):
     return None
 
 
+def per_rule_counts(work, tool):
+    """Hits per rule title from a tool's last output, or None when it did not run."""
+    try:
+        if tool.startswith("pySigma"):
+            return dict(json.loads((work / "pysigma.json").read_text())["hits_per_rule"])
+        if tool.startswith("chainsaw"):
+            counts = {}
+            for line in open(work / "chainsaw.jsonl"):
+                line = line.strip()
+                if line:
+                    name = json.loads(line).get("name")
+                    counts[name] = counts.get(name, 0) + 1
+            return counts
+        # Vigil with the 57 SigmaHQ rules alone, one thread (the same rules as the peers).
+        report = json.loads((work / "vigil-1-1.json").read_text())
+        return {r["title"]: r["hits"] for r in report.get("hits_by_rule", [])}
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def per_rule_agreement(work, rows):
+    """Whether every engine that ran found the same hits for every rule (by title)."""
+    tools = [r["tool"] for r in rows if r["rc"] == 0 and not r["tool"].startswith("vigil")]
+    if not any(r["tool"].startswith("vigil") and r["rc"] == 0 for r in rows):
+        return []
+    counts = {t: per_rule_counts(work, t) for t in tools + ["vigil"]}
+    counts = {t: c for t, c in counts.items() if c is not None}
+    if len(counts) < 2:
+        return []
+    titles = sorted(set().union(*counts.values()))
+    differ = [t for t in titles if len({c.get(t, 0) for c in counts.values()}) > 1]
+    names = ", ".join(counts)
+    if not differ:
+        total = sum(next(iter(counts.values())).values())
+        return [f"per rule: {names} agree on all {len(titles)} rules with hits "
+                f"({total} hits)"]
+    return [f"per rule: {names} differ on {len(differ)} rule(s):"] + [
+        f"  {t}: " + ", ".join(f"{k} {c.get(t, 0)}" for k, c in counts.items()) for t in differ]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--vigil", default=str(default_vigil()))
@@ -240,6 +280,8 @@ def main():
               f"per round = the same ratio within each round (lowest-highest); wall ratio = "
               f"events per wall-second / {ref['tool']}'s (what a user waits; pySigma runs on "
               f"one thread, chainsaw on all cores)")
+    for line in per_rule_agreement(work, rows):
+        print(f"  {line}")
     for n in notes:
         print(f"  note: {n}")
     if a.json:

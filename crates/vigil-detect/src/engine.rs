@@ -210,6 +210,11 @@ impl Engine {
         }
     }
 
+    /// Events matched per rule so far, most first: which rules make the volume.
+    pub fn rule_hit_counts(&self) -> Vec<(std::sync::Arc<crate::rules::RuleInfo>, u64)> {
+        self.rules.hit_counts()
+    }
+
     pub fn stats(&self) -> EngineStats {
         let n = self.baselines.len();
         let bytes: Vec<usize> = self

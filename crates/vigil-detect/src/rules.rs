@@ -25,6 +25,11 @@ pub trait RuleMatcher: Send {
     fn match_event(&mut self, event: &Event, hits: &mut Vec<RuleHit>);
     /// How many rules are loaded.
     fn rule_count(&self) -> usize;
+    /// Every rule that matched at least once so far, with how many events it matched, most
+    /// first (ties in load order). A matcher that does not count says nothing.
+    fn hit_counts(&self) -> Vec<(Arc<RuleInfo>, u64)> {
+        Vec::new()
+    }
 }
 
 /// No rules: baselines and contextual detectors only.

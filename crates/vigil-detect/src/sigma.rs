@@ -11,11 +11,13 @@ pub struct SigmaRules {
     info: Vec<Arc<RuleInfo>>,
     scratch: Scratch,
     refs: Vec<RuleRef>,
+    /// Events matched, per rule (by its number): a counter each, no hashing per hit.
+    counts: Vec<u64>,
 }
 
 impl SigmaRules {
     pub fn new(set: RuleSet) -> SigmaRules {
-        let info = set
+        let info: Vec<Arc<RuleInfo>> = set
             .rules()
             .iter()
             .map(|r| {
@@ -28,6 +30,7 @@ impl SigmaRules {
             })
             .collect();
         SigmaRules {
+            counts: vec![0; info.len()],
             set,
             info,
             scratch: Scratch::default(),
@@ -49,11 +52,27 @@ impl RuleMatcher for SigmaRules {
             if let Some(info) = self.info.get(r.0 as usize) {
                 hits.push(RuleHit { rule: info.clone() });
             }
+            if let Some(n) = self.counts.get_mut(r.0 as usize) {
+                *n += 1;
+            }
         }
     }
 
     fn rule_count(&self) -> usize {
         self.info.len()
+    }
+
+    fn hit_counts(&self) -> Vec<(Arc<RuleInfo>, u64)> {
+        let mut out: Vec<(Arc<RuleInfo>, u64)> = self
+            .info
+            .iter()
+            .zip(&self.counts)
+            .filter(|(_, n)| **n > 0)
+            .map(|(info, n)| (info.clone(), *n))
+            .collect();
+        // Stable: ties keep load order.
+        out.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+        out
     }
 }
 

@@ -130,6 +130,7 @@ fn in_order_and_shuffled_input_find_the_same() {
         "events",
         "skipped",
         "rule_hits",
+        "hits_by_rule",
         "alerts",
         "composites",
         "by_type",
@@ -142,4 +143,25 @@ fn in_order_and_shuffled_input_find_the_same() {
         assert_eq!(a[k], back_two[k], "{k}");
         assert_eq!(a[k], back_one[k], "{k}");
     }
+    // Hits per rule: they add up to the total, most first, and the attack's snapshot sharing
+    // is among them.
+    let per_rule = a["hits_by_rule"].as_array().unwrap();
+    let hits = |r: &serde_json::Value| r["hits"].as_u64().unwrap();
+    assert_eq!(
+        per_rule.iter().map(hits).sum::<u64>(),
+        a["rule_hits"].as_u64().unwrap(),
+        "{a}"
+    );
+    assert!(
+        per_rule.windows(2).all(|w| hits(&w[0]) >= hits(&w[1])),
+        "{a}"
+    );
+    assert!(per_rule.iter().all(|r| hits(r) > 0), "{a}");
+    assert!(
+        per_rule
+            .iter()
+            .any(|r| r["title"] == "RDS snapshot shared with another account"
+                && r["severity"] == "high"),
+        "{a}"
+    );
 }

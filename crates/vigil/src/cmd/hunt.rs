@@ -66,6 +66,9 @@ struct HuntReport {
     rules: usize,
     rule_problems: usize,
     rule_hits: u64,
+    /// Events matched per rule, most first (rules that matched nothing are left out): where the
+    /// volume comes from, and what other engines' per-rule counts compare with.
+    hits_by_rule: Vec<RuleHits>,
     /// Time spent reading, parsing and normalising (on two threads: the parser's busy time,
     /// without its waits for detection to take a part).
     read_parse_seconds: f64,
@@ -79,6 +82,14 @@ struct HuntReport {
     composites: usize,
     by_type: BTreeMap<String, usize>,
     top: Vec<TopAlert>,
+}
+
+#[derive(Debug, Serialize)]
+struct RuleHits {
+    id: String,
+    title: String,
+    severity: String,
+    hits: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -176,6 +187,16 @@ fn hunt(args: &HuntArgs) -> Result<()> {
         rules: loaded.rules,
         rule_problems: loaded.problems,
         rule_hits: stats.counters.rule_hits,
+        hits_by_rule: engine
+            .rule_hit_counts()
+            .into_iter()
+            .map(|(rule, hits)| RuleHits {
+                id: rule.id.clone(),
+                title: rule.title.clone(),
+                severity: rule.severity.to_string(),
+                hits,
+            })
+            .collect(),
         read_parse_seconds: parsed.as_secs_f64(),
         detect_seconds: detect.as_secs_f64(),
         total_seconds: total.as_secs_f64(),
@@ -418,6 +439,15 @@ fn write_table(out: &mut impl Write, r: &HuntReport) -> std::io::Result<()> {
         "  end to end {:.3} s = {:.0} events/s; {} rule hit(s) -> {} alert(s), {} composite",
         r.total_seconds, r.events_per_second, r.rule_hits, r.alerts, r.composites
     )?;
+    if !r.hits_by_rule.is_empty() {
+        let most: Vec<String> = r
+            .hits_by_rule
+            .iter()
+            .take(5)
+            .map(|h| format!("{} {}", h.hits, cell(&h.title, 60)))
+            .collect();
+        writeln!(out, "  most hits: {}", most.join("; "))?;
+    }
     if !r.top.is_empty() {
         let mut t = Table::new(vec!["SEVERITY", "TYPE", "ID", "TITLE"]);
         for a in &r.top {
