@@ -49,10 +49,9 @@ impl RuleMatcher for SigmaRules {
         self.set
             .matches_with(event, &mut self.scratch, &mut self.refs);
         for r in &self.refs {
-            if let Some(info) = self.info.get(r.0 as usize) {
+            let i = r.0 as usize;
+            if let (Some(info), Some(n)) = (self.info.get(i), self.counts.get_mut(i)) {
                 hits.push(RuleHit { rule: info.clone() });
-            }
-            if let Some(n) = self.counts.get_mut(r.0 as usize) {
                 *n += 1;
             }
         }

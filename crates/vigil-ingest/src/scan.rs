@@ -45,8 +45,8 @@ fn equal(w: u64, c: u8) -> u64 {
 
 /// From `pos`, sixteen bytes at a time, to the first quote, backslash or control character
 /// (what ends a string's plain run): `(its position, true)`, or `(where fewer than sixteen
-/// bytes are left, false)`. SSE2 on x86-64 through `wide`'s safe vectors (a compare per kind and one
-/// mask), its portable code elsewhere.
+/// bytes are left, false)`. SSE2 on x86-64 through `wide`'s safe vectors (a compare per kind
+/// and one mask), its portable code elsewhere.
 ///
 /// Why: CloudTrail strings run long (ARNs, user agents, ids); eight bytes at a time through
 /// [`equal`] and [`below`] took about twice the instructions per byte.
@@ -191,15 +191,8 @@ impl<'a> Cursor<'a> {
         loop {
             let (at, stopped) = stop16(self.b, self.pos);
             self.pos = at;
-            // Fewer than sixteen bytes left: eight at a time, then one.
-            while let Some(chunk) = self.b.get(self.pos..self.pos + 8).filter(|_| !stopped) {
-                let w = u64::from_le_bytes(chunk.try_into().map_err(|_| Bail)?);
-                let hit = equal(w, b'"') | equal(w, b'\\') | below(w, 0x20);
-                if hit != 0 {
-                    self.pos += (hit.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                self.pos += 8;
+            if !stopped {
+                self.stop8();
             }
             match self.peek() {
                 Some(b'"') => {
@@ -214,6 +207,23 @@ impl<'a> Cursor<'a> {
                 Some(_) => self.pos += 1,
                 None => return Err(Bail),
             }
+        }
+    }
+
+    /// Where fewer than sixteen bytes are left: eight at a time to the next quote, backslash or
+    /// control character, or to the last few bytes (read one by one by the caller).
+    fn stop8(&mut self) {
+        while let Some(chunk) = self.b.get(self.pos..self.pos + 8) {
+            let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+                return;
+            };
+            let w = u64::from_le_bytes(bytes);
+            let hit = equal(w, b'"') | equal(w, b'\\') | below(w, 0x20);
+            if hit != 0 {
+                self.pos += (hit.trailing_zeros() / 8) as usize;
+                return;
+            }
+            self.pos += 8;
         }
     }
 
