@@ -1,9 +1,10 @@
 //! A Sigma rule file's text → compiled, indexed rules. Checks:
 //! - loading is deterministic (same rule ids, same problems);
 //! - every problem names the file, every loaded rule has an id and its file's path;
-//! - the indexed matcher (eventName/eventSource and image-name index, command-line prefilter)
-//!   finds exactly the rules the exhaustive reference finds, over sample cloud and host events
-//!   (the ingest fixtures: CloudTrail records, agent lines, Falco alerts, an auditd log).
+//! - the indexed matcher (eventName/eventSource and image-name index, other cloud fields,
+//!   literal prefilters) finds exactly the rules the exhaustive reference finds, over sample
+//!   cloud and host events (the ingest fixtures: CloudTrail records, agent lines, Falco
+//!   alerts, an auditd log).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

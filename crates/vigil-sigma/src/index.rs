@@ -66,15 +66,26 @@ type Filed = (Box<str>, Vec<u32>);
 /// then compared with `eq_ignore_ascii_case`. Why not a `HashMap<Box<str>, _>` over a
 /// lowercased copy: every cloud event makes four lookups (eventName, eventSource, identity
 /// type, error code), and the copy plus SipHash cost more than all but a few rules.
+///
+/// A lookup first checks the value's length against the lengths of the keys (a bit per length,
+/// the last bit for 63 and longer): most values, a user agent above all, have none of them
+/// and cost no hashing.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct KeyIndex {
     map: HashMap<u64, Vec<Filed>, BuildHasherDefault<Folded>>,
     keys: usize,
+    lengths: u64,
+}
+
+/// A key's bit in [`KeyIndex::lengths`].
+fn length_bit(len: usize) -> u64 {
+    1u64 << len.min(63)
 }
 
 impl KeyIndex {
     /// Files `rule` under `key` (already lowercased by [`required`]).
     pub fn insert(&mut self, key: &str, rule: u32) {
+        self.lengths |= length_bit(key.len());
         let bucket = self.map.entry(folded_hash(key.as_bytes())).or_default();
         let at = match bucket.iter().position(|(k, _)| k.eq_ignore_ascii_case(key)) {
             Some(at) => at,
@@ -92,7 +103,7 @@ impl KeyIndex {
     }
 
     pub fn get(&self, key: &str) -> &[u32] {
-        if self.map.is_empty() {
+        if self.lengths & length_bit(key.len()) == 0 {
             return &[];
         }
         self.map

@@ -206,6 +206,7 @@ impl StrMatcher {
                 }
                 best
             }
+            Pattern::Regex(r) => std::str::from_utf8(r.needle()?).ok()?.to_string(),
             _ => return None,
         };
         (!lit.is_empty()).then(|| lit.to_ascii_lowercase())

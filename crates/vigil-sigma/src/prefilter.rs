@@ -1,11 +1,13 @@
-//! Command-line prefilter for host rules that no index key pins: most Linux rules only test
-//! `CommandLine|contains` (or auditd's `a0`, `a1`, ...). For each such rule we derive literals one
-//! of which must occur in the command line for the rule to match; one Aho-Corasick pass over an
-//! event's command line then names the few rules worth evaluating. A superset, never a subset:
-//! the full matcher still decides.
+//! Literal prefilters. Command lines first, for host rules that no index key pins: most Linux
+//! rules only test `CommandLine|contains` (or auditd's `a0`, `a1`, ...). For each such rule we
+//! derive literals one of which must occur in the command line for the rule to match; one
+//! Aho-Corasick pass over an event's command line then names the few rules worth evaluating. The same filter serves a
+//! CloudTrail field (an ARN, a user agent) for rules that pin no key but need a literal there.
+//! A superset, never a subset: the full matcher still decides.
 
 use crate::compile::{Item, Node, ValueTest};
 use crate::field::Accessor;
+use memchr::memmem::Finder;
 
 /// Shortest literal worth prefiltering on; shorter ones match nearly every command line.
 const MIN_NEEDLE: usize = 3;
@@ -16,21 +18,33 @@ const MIN_NEEDLE: usize = 3;
 /// process-creation rules: the prefilter runs on process starts alone, and an auditd rule
 /// keyed on `exe` may be meant for file or network records.
 pub(crate) fn required_needles(node: &Node, programs: bool) -> Option<Vec<String>> {
+    needles_in(node, &|acc| searched(acc, programs))
+}
+
+/// Lowercased literals, one of which the value of `field` must contain for `node` to match
+/// (a CloudTrail rule that pins no key but tests, say, `userIdentity.arn|re`).
+pub(crate) fn field_needles(node: &Node, field: &Accessor) -> Option<Vec<String>> {
+    needles_in(node, &|acc| acc == field)
+}
+
+/// Literals one of which the text `searched` accessors make up must contain for `node` to
+/// match; `None` when `node` does not pin one.
+fn needles_in(node: &Node, searched: &dyn Fn(&Accessor) -> bool) -> Option<Vec<String>> {
     match node {
         Node::And(v) => v
             .iter()
-            .filter_map(|n| required_needles(n, programs))
+            .filter_map(|n| needles_in(n, searched))
             .max_by_key(|set| set.iter().map(String::len).min().unwrap_or(0)),
         Node::Or(v) => {
             let mut out = Vec::new();
             for n in v.iter() {
-                out.extend(required_needles(n, programs)?);
+                out.extend(needles_in(n, searched)?);
             }
             out.sort();
             out.dedup();
             Some(out)
         }
-        Node::Field(acc, test) if searched(acc, programs) => {
+        Node::Field(acc, test) if searched(acc) => {
             let lits: Vec<String> = match test {
                 ValueTest::Items(items, all) => {
                     let mut lits = Vec::with_capacity(items.len());
@@ -142,6 +156,89 @@ impl CommandLineFilter {
                         *flag = true;
                         out.push(r);
                     }
+                }
+            }
+        }
+        for &r in &out[start..] {
+            if let Some(flag) = marks.get_mut(r as usize) {
+                *flag = false;
+            }
+        }
+    }
+}
+
+/// Rules filed by the literals one CloudTrail field's value must contain.
+///
+/// Few rules land here (a handful of literals), so the value is lowercased once and each
+/// literal found in it with `memchr`'s substring search. Why not the Aho-Corasick filter the
+/// command lines use: ARNs are made of the very bytes (`:`, `/`, `-`) its rare-byte prefilter
+/// picks, and its overlapping search cost 2,800 instructions an event in a 20k-event hunt; the
+/// case-folding byte search of `|contains` anchors on those bytes too (960).
+#[derive(Debug, Default)]
+pub(crate) struct FieldNeedles {
+    /// A literal (lowercase) and the rules needing it.
+    needles: Vec<(Finder<'static>, Vec<u32>)>,
+    rules: usize,
+}
+
+impl FieldNeedles {
+    /// Files `rule` under `needles` (lowercased, as [`field_needles`] gives them).
+    pub fn add(&mut self, rule: u32, needles: Vec<String>) {
+        self.rules += 1;
+        for n in needles {
+            let at = match self
+                .needles
+                .iter()
+                .position(|(have, _)| have.needle() == n.as_bytes())
+            {
+                Some(at) => at,
+                None => {
+                    self.needles
+                        .push((Finder::new(n.as_bytes()).into_owned(), Vec::new()));
+                    self.needles.len() - 1
+                }
+            };
+            if let Some((_, rules)) = self.needles.get_mut(at)
+                && rules.last() != Some(&rule)
+            {
+                rules.push(rule);
+            }
+        }
+    }
+
+    /// Rules filed here.
+    pub fn len(&self) -> usize {
+        self.rules
+    }
+
+    /// Appends (unsorted, without duplicates) the rules one of whose literals `value` contains
+    /// ignoring ASCII case; `folded` is a reusable buffer, `marks` as for
+    /// [`CommandLineFilter::candidates`].
+    pub fn candidates(
+        &self,
+        value: &str,
+        folded: &mut Vec<u8>,
+        marks: &mut Vec<bool>,
+        out: &mut Vec<u32>,
+        n: usize,
+    ) {
+        folded.clear();
+        folded.extend_from_slice(value.as_bytes());
+        folded.make_ascii_lowercase();
+        if marks.len() < n {
+            marks.resize(n, false);
+        }
+        let start = out.len();
+        for (finder, rules) in &self.needles {
+            if finder.find(folded).is_none() {
+                continue;
+            }
+            for &r in rules {
+                if let Some(flag) = marks.get_mut(r as usize)
+                    && !*flag
+                {
+                    *flag = true;
+                    out.push(r);
                 }
             }
         }

@@ -1,11 +1,11 @@
 //! A loaded, compiled and indexed set of rules: the engine's public face.
 
-use crate::compile::Node;
-use crate::eval::eval;
-use crate::field::{Accessor, EventScratch, FieldMap};
+use crate::compile::{Item, Node, ValueTest};
+use crate::eval::{eval, text_of};
+use crate::field::{Accessor, EventScratch, FieldMap, Val, with_value};
 use crate::index::{KeyIndex, KeyKind, required};
 use crate::load::{Loaded, load_text};
-use crate::prefilter::{CommandLineFilter, required_needles};
+use crate::prefilter::{CommandLineFilter, FieldNeedles, field_needles, required_needles};
 use crate::problem::LoadProblem;
 use crate::rule::{Rule, RuleRef, Target};
 use std::path::{Path, PathBuf};
@@ -28,6 +28,8 @@ pub struct Scratch {
     cands: Vec<u32>,
     /// What the literal prefilter searches: program, parent program and command line.
     haystack: String,
+    /// A CloudTrail field's value, lowercased for [`FieldNeedles`].
+    folded: Vec<u8>,
 }
 
 /// How one target's rules are indexed (for `vigil rules lint` and benchmarks).
@@ -35,9 +37,10 @@ pub struct Scratch {
 pub struct IndexStats {
     pub target: Target,
     pub rules: usize,
-    /// Distinct index keys (eventName, eventSource, image basename, auditd type).
+    /// Distinct index keys (eventName, eventSource, image basename, auditd type, other fields'
+    /// values, a rare field being there).
     pub keys: usize,
-    /// Rules reached through the command-line literal prefilter.
+    /// Rules reached through a literal prefilter (a command line, an ARN, a user agent).
     pub prefiltered: usize,
     /// Rules evaluated on every event of the target.
     pub always: usize,
@@ -49,7 +52,7 @@ struct TargetRules {
     primary: KeyIndex,
     secondary: KeyIndex,
     /// Rules that pin neither key but pin another field, filed by it (see [`extra_keys`]).
-    extra: Vec<(Accessor, KeyIndex)>,
+    extra: Vec<(Accessor, Extra)>,
     always: Vec<u32>,
     cmd: CommandLineFilter,
     count: usize,
@@ -86,16 +89,125 @@ fn keys(t: Target) -> [Option<(Accessor, KeyKind)>; 2] {
     }
 }
 
-/// Fields a rule is filed under when it pins neither of [`keys`], tried in order.
+/// How a rule is filed under a field other than the two keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExtraKind {
+    /// Under the field's exact value (compared as text: `readOnly: false` is filed under
+    /// `false`).
+    Exact,
+    /// Under the field being there at all (not absent, not null): for fields most events lack.
+    Present,
+    /// Under literals one of which the field's value must contain.
+    Needle,
+}
+
+/// Rules for one target filed under one field, in one of the [`ExtraKind`] ways.
+#[derive(Debug)]
+enum Extra {
+    Exact(KeyIndex),
+    Present(Vec<u32>),
+    Needle(FieldNeedles),
+}
+
+impl Extra {
+    fn new(kind: ExtraKind) -> Extra {
+        match kind {
+            ExtraKind::Exact => Extra::Exact(KeyIndex::default()),
+            ExtraKind::Present => Extra::Present(Vec::new()),
+            ExtraKind::Needle => Extra::Needle(FieldNeedles::default()),
+        }
+    }
+
+    fn kind(&self) -> ExtraKind {
+        match self {
+            Extra::Exact(_) => ExtraKind::Exact,
+            Extra::Present(_) => ExtraKind::Present,
+            Extra::Needle(_) => ExtraKind::Needle,
+        }
+    }
+}
+
+/// Fields a rule is filed under when it pins neither of [`keys`], tried in order: the first
+/// the rule pins wins, so the more selective come first (an error code before the identity
+/// type every assumed-role call shares; `readOnly`, true of half the calls, last).
 ///
 /// Why: CloudTrail rules that name no `eventName` or `eventSource` (root activity, a user's
 /// long-lived key in use, access denied, instance credentials) were evaluated on every event,
-/// and in the 100k-event hunt those twelve rules cost more than all the indexed ones.
-fn extra_keys(t: Target) -> &'static [Accessor] {
+/// and in the 100k-event hunt those twelve rules cost more than all the indexed ones. The four
+/// still evaluated on every event after that (a tool's user agent, a `|re` on the ARN, a VPC
+/// endpoint in use, write calls) were 38% of the rule engine's instructions in a 20k-event
+/// hunt.
+fn extra_keys(t: Target) -> &'static [(Accessor, ExtraKind)] {
     match t {
-        Target::CloudTrail => &[Accessor::ActorType, Accessor::CloudErrorCode],
+        Target::CloudTrail => &[
+            (Accessor::CloudErrorCode, ExtraKind::Exact),
+            (Accessor::CloudUserAgent, ExtraKind::Exact),
+            (Accessor::CloudVpcEndpointId, ExtraKind::Present),
+            (Accessor::ActorInvokedBy, ExtraKind::Present),
+            (Accessor::ActorArn, ExtraKind::Needle),
+            (Accessor::CloudUserAgent, ExtraKind::Needle),
+            (Accessor::ActorType, ExtraKind::Exact),
+            (Accessor::CloudReadOnly, ExtraKind::Exact),
+        ],
         _ => &[],
     }
+}
+
+/// Whether `node` can match only when `acc` has a value (is there and not null).
+fn requires_presence(node: &Node, acc: &Accessor) -> bool {
+    match node {
+        Node::And(v) => v.iter().any(|n| requires_presence(n, acc)),
+        Node::Or(v) => !v.is_empty() && v.iter().all(|n| requires_presence(n, acc)),
+        Node::Field(a, ValueTest::Exists(true)) => a == acc,
+        // A string item never matches a missing or null value; `null` does.
+        Node::Field(a, ValueTest::Items(items, all)) if a == acc => {
+            let string = |it: &Item| matches!(it, Item::Str(_));
+            if *all {
+                items.iter().any(string)
+            } else {
+                !items.is_empty() && items.iter().all(string)
+            }
+        }
+        Node::Field(a, ValueTest::AnyContains(..)) => a == acc,
+        _ => false,
+    }
+}
+
+/// Files rule `idx` under the first of [`extra_keys`] its detection pins; false when none.
+fn file_extra(tr: &mut TargetRules, target: Target, node: &Node, idx: u32) -> bool {
+    for (acc, kind) in extra_keys(target) {
+        let what = match kind {
+            ExtraKind::Exact => required(node, acc, KeyKind::Exact),
+            ExtraKind::Present => requires_presence(node, acc).then(Vec::new),
+            ExtraKind::Needle => field_needles(node, acc),
+        };
+        let Some(vals) = what else { continue };
+        let at = match tr
+            .extra
+            .iter()
+            .position(|(a, e)| a == acc && e.kind() == *kind)
+        {
+            Some(at) => at,
+            None => {
+                tr.extra.push((acc.clone(), Extra::new(*kind)));
+                tr.extra.len() - 1
+            }
+        };
+        let Some((_, extra)) = tr.extra.get_mut(at) else {
+            return false;
+        };
+        match extra {
+            Extra::Exact(index) => {
+                for v in &vals {
+                    index.insert(v, idx);
+                }
+            }
+            Extra::Present(rules) => rules.push(idx),
+            Extra::Needle(filter) => filter.add(idx, vals),
+        }
+        return true;
+    }
+    false
 }
 
 impl RuleSet {
@@ -211,25 +323,7 @@ impl RuleSet {
             filed = true;
         }
         if !filed {
-            for acc in extra_keys(target) {
-                let Some(vals) = required(&node, acc, KeyKind::Exact) else {
-                    continue;
-                };
-                let at = match tr.extra.iter().position(|(a, _)| a == acc) {
-                    Some(at) => at,
-                    None => {
-                        tr.extra.push((acc.clone(), KeyIndex::default()));
-                        tr.extra.len() - 1
-                    }
-                };
-                if let Some((_, index)) = tr.extra.get_mut(at) {
-                    for v in &vals {
-                        index.insert(v, idx);
-                    }
-                    filed = true;
-                }
-                break;
-            }
+            filed = file_extra(tr, target, &node, idx);
         }
         if !filed {
             tr.always.push(idx);
@@ -290,13 +384,8 @@ impl RuleSet {
                 let t = &self.cloud;
                 self.run(t.primary.get(&c.action), event, scratch, hits);
                 self.run(t.secondary.get(&c.service), event, scratch, hits);
-                for (acc, index) in &t.extra {
-                    let filed =
-                        crate::field::with_value(acc, event, &mut scratch.event, |v| match v {
-                            Some(crate::field::Val::Str(s)) => index.get(s),
-                            _ => &[],
-                        });
-                    self.run(filed, event, scratch, hits);
+                for (acc, extra) in &t.extra {
+                    self.run_extra(acc, extra, event, scratch, hits);
                 }
                 self.run(&t.always, event, scratch, hits);
             }
@@ -369,6 +458,49 @@ impl RuleSet {
         }
     }
 
+    /// The rules filed under `acc` that `event` may match, evaluated.
+    fn run_extra(
+        &self,
+        acc: &Accessor,
+        extra: &Extra,
+        event: &Event,
+        scratch: &mut Scratch,
+        hits: &mut Vec<RuleRef>,
+    ) {
+        match extra {
+            Extra::Exact(index) => {
+                let filed = with_value(acc, event, &mut scratch.event, |v| {
+                    let mut buf = [0u8; 20];
+                    v.and_then(|v| text_of(v, &mut buf))
+                        .map_or(&[][..], |t| index.get(t))
+                });
+                self.run(filed, event, scratch, hits);
+            }
+            Extra::Present(rules) => {
+                let present = with_value(acc, event, &mut scratch.event, |v| {
+                    !matches!(v, None | Some(Val::Null))
+                });
+                if present {
+                    self.run(rules, event, scratch, hits);
+                }
+            }
+            Extra::Needle(filter) => {
+                let mut cands = std::mem::take(&mut scratch.cands);
+                cands.clear();
+                let n = self.rules.len();
+                let (marks, folded) = (&mut scratch.marks, &mut scratch.folded);
+                with_value(acc, event, &mut scratch.event, |v| {
+                    let mut buf = [0u8; 20];
+                    if let Some(t) = v.and_then(|v| text_of(v, &mut buf)) {
+                        filter.candidates(t, folded, marks, &mut cands, n);
+                    }
+                });
+                self.run(&cands, event, scratch, hits);
+                scratch.cands = cands;
+            }
+        }
+    }
+
     /// Rules reached through the command-line literals of a process start.
     fn run_prefiltered(&self, event: &Event, scratch: &mut Scratch, hits: &mut Vec<RuleRef>) {
         let mut cands = std::mem::take(&mut scratch.cands);
@@ -385,8 +517,8 @@ impl RuleSet {
             haystack.push_str(process.parent_exe.as_deref().unwrap_or(""));
             haystack.push('\n');
         }
-        crate::field::with_value(&Accessor::ProcCommandLine, event, &mut scratch.event, |v| {
-            if let Some(crate::field::Val::Str(cmdline)) = v {
+        with_value(&Accessor::ProcCommandLine, event, &mut scratch.event, |v| {
+            if let Some(Val::Str(cmdline)) = v {
                 haystack.push_str(cmdline);
             }
         });
@@ -423,8 +555,22 @@ impl RuleSet {
             rules: t.count,
             keys: t.primary.len()
                 + t.secondary.len()
-                + t.extra.iter().map(|(_, i)| i.len()).sum::<usize>(),
-            prefiltered: t.cmd.len(),
+                + t.extra
+                    .iter()
+                    .map(|(_, e)| match e {
+                        Extra::Exact(index) => index.len(),
+                        Extra::Present(_) => 1,
+                        Extra::Needle(_) => 0,
+                    })
+                    .sum::<usize>(),
+            prefiltered: t.cmd.len()
+                + t.extra
+                    .iter()
+                    .map(|(_, e)| match e {
+                        Extra::Needle(filter) => filter.len(),
+                        _ => 0,
+                    })
+                    .sum::<usize>(),
             always: t.always.len(),
         })
         .collect()

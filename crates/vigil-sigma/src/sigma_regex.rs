@@ -54,9 +54,8 @@ impl SigmaRegex {
         self.re.is_match(s)
     }
 
-    /// The literal the prefilter searches for, if any (for tests).
-    #[cfg(test)]
-    fn needle(&self) -> Option<&[u8]> {
+    /// The literal every match contains, if one could be proved (case-sensitive).
+    pub fn needle(&self) -> Option<&[u8]> {
         self.needle.as_ref().map(Finder::needle)
     }
 }

@@ -93,7 +93,7 @@ fn lint(args: &RulesArgs) -> Result<()> {
             for st in set.index_stats() {
                 writeln!(
                     out,
-                    "  {}: {} rules, {} index keys, {} behind the command-line prefilter, {} run on every event",
+                    "  {}: {} rules, {} index keys, {} behind a literal prefilter, {} run on every event",
                     st.target.as_str(),
                     st.rules,
                     st.keys,
