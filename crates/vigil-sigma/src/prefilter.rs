@@ -143,27 +143,10 @@ impl CommandLineFilter {
         n_rules: usize,
     ) {
         let Some(ac) = &self.ac else { return };
-        if marks.len() < n_rules {
-            marks.resize(n_rules, false);
-        }
-        let start = out.len();
-        for m in ac.find_overlapping_iter(cmdline) {
-            if let Some(rules) = self.rules_of.get(m.pattern().as_usize()) {
-                for &r in rules {
-                    if let Some(flag) = marks.get_mut(r as usize)
-                        && !*flag
-                    {
-                        *flag = true;
-                        out.push(r);
-                    }
-                }
-            }
-        }
-        for &r in &out[start..] {
-            if let Some(flag) = marks.get_mut(r as usize) {
-                *flag = false;
-            }
-        }
+        let found = ac
+            .find_overlapping_iter(cmdline)
+            .filter_map(|m| self.rules_of.get(m.pattern().as_usize()));
+        append_once(found.map(Vec::as_slice), marks, out, n_rules);
     }
 }
 
@@ -225,27 +208,39 @@ impl FieldNeedles {
         folded.clear();
         folded.extend_from_slice(value.as_bytes());
         folded.make_ascii_lowercase();
-        if marks.len() < n {
-            marks.resize(n, false);
+        let found = self
+            .needles
+            .iter()
+            .filter(|(finder, _)| finder.find(folded).is_some());
+        append_once(found.map(|(_, rules)| rules.as_slice()), marks, out, n);
+    }
+}
+
+/// Appends the rules of `lists` to `out`, each once (unsorted); `marks` is a reusable flag per
+/// rule (grown to `n`), left all-false.
+fn append_once<'r>(
+    lists: impl Iterator<Item = &'r [u32]>,
+    marks: &mut Vec<bool>,
+    out: &mut Vec<u32>,
+    n: usize,
+) {
+    if marks.len() < n {
+        marks.resize(n, false);
+    }
+    let start = out.len();
+    for rules in lists {
+        for &r in rules {
+            if let Some(flag) = marks.get_mut(r as usize)
+                && !*flag
+            {
+                *flag = true;
+                out.push(r);
+            }
         }
-        let start = out.len();
-        for (finder, rules) in &self.needles {
-            if finder.find(folded).is_none() {
-                continue;
-            }
-            for &r in rules {
-                if let Some(flag) = marks.get_mut(r as usize)
-                    && !*flag
-                {
-                    *flag = true;
-                    out.push(r);
-                }
-            }
-        }
-        for &r in &out[start..] {
-            if let Some(flag) = marks.get_mut(r as usize) {
-                *flag = false;
-            }
+    }
+    for &r in &out[start..] {
+        if let Some(flag) = marks.get_mut(r as usize) {
+            *flag = false;
         }
     }
 }
