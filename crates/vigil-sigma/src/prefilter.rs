@@ -1,9 +1,11 @@
-//! Literal prefilters. Command lines first, for host rules that no index key pins: most Linux
-//! rules only test `CommandLine|contains` (or auditd's `a0`, `a1`, ...). For each such rule we
-//! derive literals one of which must occur in the command line for the rule to match; one
-//! Aho-Corasick pass over an event's command line then names the few rules worth evaluating. The same filter serves a
-//! CloudTrail field (an ARN, a user agent) for rules that pin no key but need a literal there.
-//! A superset, never a subset: the full matcher still decides.
+//! Literal prefilters: rules filed by text one of which must occur in a value for the rule to
+//! match. A superset, never a subset: the full matcher still decides.
+//!
+//! - Command lines ([`CommandLineFilter`]), for host rules that no index key pins: most Linux
+//!   rules only test `CommandLine|contains` (or auditd's `a0`, `a1`, ...); one Aho-Corasick
+//!   pass over an event's command line names the few rules worth evaluating.
+//! - One CloudTrail field ([`FieldNeedles`]: an ARN, a user agent), for rules that pin no key
+//!   but need a literal there (`|contains`, or the literal a `|re` needs).
 
 use crate::compile::{Item, Node, ValueTest};
 use crate::field::Accessor;
