@@ -215,6 +215,11 @@ impl Engine {
         self.rules.hit_counts()
     }
 
+    /// Events whose rule decisions were looked up in the rules' memo, and how many it answered.
+    pub fn rule_decisions_remembered(&self) -> (u64, u64) {
+        self.rules.remembered()
+    }
+
     pub fn stats(&self) -> EngineStats {
         let n = self.baselines.len();
         let bytes: Vec<usize> = self

@@ -30,6 +30,11 @@ pub trait RuleMatcher: Send {
     fn hit_counts(&self) -> Vec<(Arc<RuleInfo>, u64)> {
         Vec::new()
     }
+    /// Cloud events whose rule decisions were looked up in a memo of earlier answers, and how
+    /// many were answered from it; `(0, 0)` for a matcher without one.
+    fn remembered(&self) -> (u64, u64) {
+        (0, 0)
+    }
 }
 
 /// No rules: baselines and contextual detectors only.

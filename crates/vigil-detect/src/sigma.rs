@@ -61,6 +61,11 @@ impl RuleMatcher for SigmaRules {
         self.info.len()
     }
 
+    fn remembered(&self) -> (u64, u64) {
+        let m = self.scratch.memo_stats();
+        (m.lookups, m.hits)
+    }
+
     fn hit_counts(&self) -> Vec<(Arc<RuleInfo>, u64)> {
         let mut out: Vec<(Arc<RuleInfo>, u64)> = self
             .info

@@ -32,6 +32,7 @@ mod field;
 mod fold;
 mod index;
 mod load;
+mod memo;
 mod pattern;
 mod prefilter;
 mod problem;
@@ -41,6 +42,7 @@ mod sigma_regex;
 pub mod testcase;
 
 pub use field::FieldMap;
+pub use memo::MemoStats;
 pub use problem::{LoadProblem, ProblemLevel};
 pub use rule::{Logsource, Rule, RuleRef, Target};
 pub use ruleset::{IndexStats, RuleSet, RuleSource, Scratch};

@@ -5,6 +5,7 @@ use crate::eval::{eval, text_of};
 use crate::field::{Accessor, EventScratch, FieldMap, Val, with_value};
 use crate::index::{KeyIndex, KeyKind, required};
 use crate::load::{Loaded, load_text};
+use crate::memo::{self, DecisionMemo, MemoStats, Reads};
 use crate::prefilter::{CommandLineFilter, FieldNeedles, field_needles, required_needles};
 use crate::problem::LoadProblem;
 use crate::rule::{Rule, RuleRef, Target};
@@ -30,6 +31,18 @@ pub struct Scratch {
     haystack: String,
     /// A CloudTrail field's value, lowercased for [`FieldNeedles`].
     folded: Vec<u8>,
+    /// The rules the index picked for a cloud event.
+    picked: Vec<u32>,
+    /// Rule decisions remembered by the values the rules read (see [`crate::memo`]).
+    memo: DecisionMemo,
+    matched: Vec<u32>,
+}
+
+impl Scratch {
+    /// How often cloud events were answered from remembered rule decisions.
+    pub fn memo_stats(&self) -> MemoStats {
+        self.memo.stats
+    }
 }
 
 /// How one target's rules are indexed (for `vigil rules lint` and benchmarks).
@@ -68,7 +81,16 @@ pub struct RuleSet {
     auditd: TargetRules,
     file: TargetRules,
     network: TargetRules,
+    /// Per rule, what it reads, for the decision memo (host rules: volatile).
+    reads: Vec<Reads>,
+    /// The fields the memo keys on; bit `i` of a rule's [`Reads::Fields`] is `memo_fields[i]`.
+    memo_fields: Vec<Accessor>,
+    /// This set's own number (never 0 once built), so a memo never answers for another set.
+    id: u64,
 }
+
+/// Numbers rule sets as they are built.
+static NEXT_SET_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// How a target's rules are keyed: (accessor, kind) for the primary and secondary index.
 fn keys(t: Target) -> [Option<(Accessor, KeyKind)>; 2] {
@@ -266,6 +288,7 @@ impl RuleSet {
         }
         set.process.cmd.finish();
         set.auditd.cmd.finish();
+        set.id = NEXT_SET_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         (set, problems)
     }
 
@@ -328,6 +351,11 @@ impl RuleSet {
         if !filed {
             tr.always.push(idx);
         }
+        self.reads.push(if target == Target::CloudTrail {
+            memo::reads(&node, &mut self.memo_fields)
+        } else {
+            Reads::Volatile
+        });
         self.rules.push(rule);
         self.nodes.push(node);
     }
@@ -382,12 +410,16 @@ impl RuleSet {
         match &event.body {
             EventBody::Cloud(c) => {
                 let t = &self.cloud;
-                self.run(t.primary.get(&c.action), event, scratch, hits);
-                self.run(t.secondary.get(&c.service), event, scratch, hits);
+                let mut picked = std::mem::take(&mut scratch.picked);
+                picked.clear();
+                picked.extend_from_slice(t.primary.get(&c.action));
+                picked.extend_from_slice(t.secondary.get(&c.service));
                 for (acc, extra) in &t.extra {
-                    self.run_extra(acc, extra, event, scratch, hits);
+                    self.pick_extra(acc, extra, event, scratch, &mut picked);
                 }
-                self.run(&t.always, event, scratch, hits);
+                picked.extend_from_slice(&t.always);
+                self.decide(&picked, event, scratch, hits);
+                scratch.picked = picked;
             }
             EventBody::Host(h) => {
                 let exe = match &h.kind {
@@ -458,45 +490,108 @@ impl RuleSet {
         }
     }
 
-    /// The rules filed under `acc` that `event` may match, evaluated.
-    fn run_extra(
+    /// Appends the rules filed under `acc` that `event` may match to `picked`.
+    fn pick_extra(
         &self,
         acc: &Accessor,
         extra: &Extra,
         event: &Event,
         scratch: &mut Scratch,
-        hits: &mut Vec<RuleRef>,
+        picked: &mut Vec<u32>,
     ) {
         match extra {
-            Extra::Exact(index) => {
-                let filed = with_value(acc, event, &mut scratch.event, |v| {
-                    let mut buf = [0u8; 20];
-                    v.and_then(|v| text_of(v, &mut buf))
-                        .map_or(&[][..], |t| index.get(t))
-                });
-                self.run(filed, event, scratch, hits);
-            }
+            Extra::Exact(index) => with_value(acc, event, &mut scratch.event, |v| {
+                let mut buf = [0u8; 20];
+                if let Some(t) = v.and_then(|v| text_of(v, &mut buf)) {
+                    picked.extend_from_slice(index.get(t));
+                }
+            }),
             Extra::Present(rules) => {
                 let present = with_value(acc, event, &mut scratch.event, |v| {
                     !matches!(v, None | Some(Val::Null))
                 });
                 if present {
-                    self.run(rules, event, scratch, hits);
+                    picked.extend_from_slice(rules);
                 }
             }
             Extra::Needle(filter) => {
-                let mut cands = std::mem::take(&mut scratch.cands);
-                cands.clear();
                 let n = self.rules.len();
                 let (marks, folded) = (&mut scratch.marks, &mut scratch.folded);
                 with_value(acc, event, &mut scratch.event, |v| {
                     let mut buf = [0u8; 20];
                     if let Some(t) = v.and_then(|v| text_of(v, &mut buf)) {
-                        filter.candidates(t, folded, marks, &mut cands, n);
+                        filter.candidates(t, folded, marks, picked, n);
                     }
                 });
-                self.run(&cands, event, scratch, hits);
-                scratch.cands = cands;
+            }
+        }
+    }
+
+    /// Evaluates the `picked` rules of a cloud event, appending those it matches to `hits`.
+    /// The rules that read only model fields are answered together from the decision memo
+    /// when an earlier event gave the same values for those fields (see [`crate::memo`]); the
+    /// others are evaluated one by one.
+    fn decide(
+        &self,
+        picked: &[u32],
+        event: &Event,
+        scratch: &mut Scratch,
+        hits: &mut Vec<RuleRef>,
+    ) {
+        let Scratch {
+            event: es,
+            memo,
+            matched,
+            ..
+        } = scratch;
+        memo.begin(self.id);
+        // The key: how many rules, which, then the value of each field they read.
+        memo.key.extend_from_slice(&[0; 4]);
+        let (mut fields, mut keyed, mut volatile) = (0u64, 0u32, false);
+        for &i in picked {
+            match self.reads.get(i as usize) {
+                Some(Reads::Fields(m)) => {
+                    fields |= m;
+                    keyed += 1;
+                    memo.key.extend_from_slice(&i.to_le_bytes());
+                }
+                _ => volatile = true,
+            }
+        }
+        if keyed > 0 {
+            memo.key[..4].copy_from_slice(&keyed.to_le_bytes());
+            while fields != 0 {
+                let bit = fields.trailing_zeros() as usize;
+                fields &= fields - 1;
+                if let Some(acc) = self.memo_fields.get(bit) {
+                    with_value(acc, event, es, |v| memo::encode(v, &mut memo.key));
+                }
+            }
+            match memo.recall() {
+                Ok(known) => hits.extend(known.iter().map(|&i| RuleRef(i))),
+                Err(hash) => {
+                    matched.clear();
+                    for &i in picked {
+                        if let (Some(Reads::Fields(_)), Some(node)) =
+                            (self.reads.get(i as usize), self.nodes.get(i as usize))
+                            && eval(node, event, es)
+                        {
+                            matched.push(i);
+                        }
+                    }
+                    hits.extend(matched.iter().map(|&i| RuleRef(i)));
+                    memo.remember(hash, matched);
+                }
+            }
+        }
+        if volatile {
+            for &i in picked {
+                if !matches!(self.reads.get(i as usize), Some(Reads::Fields(_)))
+                    && let Some(node) = self.nodes.get(i as usize)
+                    && eval(node, event, es)
+                {
+                    hits.push(RuleRef(i));
+                }
             }
         }
     }

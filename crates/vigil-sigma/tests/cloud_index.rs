@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use vigil_model::Event;
-use vigil_sigma::{RuleSet, RuleSource};
+use vigil_sigma::{RuleSet, RuleSource, Scratch};
 
 fn data(rel: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -266,6 +266,82 @@ proptest! {
         set.matches_exhaustive(&events[0], &mut every);
         prop_assert_eq!(indexed, every, "{}", r);
     }
+
+    /// Through one kept scratch, events that repeat, and events one field apart from each
+    /// other, are answered from the decision memo where they can be, and get exactly what
+    /// evaluating every rule gives.
+    #[test]
+    fn remembered_decisions_are_the_rules_own(
+        base in record(),
+        donors in proptest::collection::vec((record(), 0usize..64), 1..7),
+        order in proptest::collection::vec(0usize..8, 10..40),
+    ) {
+        let set = rules();
+        // The base record, and copies of it with one field taken from (or, where the donor
+        // lacks it, removed as in) another record.
+        let mut pool = vec![base.clone()];
+        for (donor, pick) in &donors {
+            let mut near = base.clone();
+            if let (Some(near), Some(donor)) = (near.as_object_mut(), donor.as_object()) {
+                let mut keys: Vec<&String> = donor.keys().chain(near.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                let key = keys[pick % keys.len()].clone();
+                match donor.get(&key) {
+                    Some(v) => near.insert(key, v.clone()),
+                    None => near.remove(&key),
+                };
+            }
+            pool.push(near);
+        }
+        let events: Vec<Event> = pool.iter().flat_map(parse).collect();
+        prop_assert_eq!(events.len(), pool.len());
+        let mut scratch = Scratch::default();
+        for &i in &order {
+            let ev = &events[i % events.len()];
+            let (mut kept, mut every) = (Vec::new(), Vec::new());
+            set.matches_with(ev, &mut scratch, &mut kept);
+            set.matches_exhaustive(ev, &mut every);
+            prop_assert_eq!(kept, every, "{}", pool[i % pool.len()]);
+        }
+        // With fewer distinct events than matches, some were answered from the memo.
+        let stats = scratch.memo_stats();
+        prop_assert!(stats.hits > 0 && stats.lookups <= order.len() as u64, "{:?}", stats);
+    }
+}
+
+/// Panther's labelled CloudTrail cases come in near pairs (one that should fire, one that
+/// should not, often apart only in a request parameter or an error code). All 464, twice over
+/// through one kept scratch: every answer, remembered or not, is what evaluating every rule
+/// gives, and the second pass is answered from the memo.
+#[test]
+fn remembered_decisions_hold_over_the_panther_cases() {
+    let set = rules();
+    let text = std::fs::read_to_string(data("panther/cloudtrail_rule_tests.jsonl")).unwrap();
+    let events: Vec<Event> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|case| case.get("log").cloned())
+        .flat_map(|log| parse(&log))
+        .collect();
+    assert!(events.len() > 400, "{} events", events.len());
+    let mut scratch = Scratch::default();
+    let mut first_pass = None;
+    for pass in 0..2 {
+        for ev in &events {
+            let (mut kept, mut every) = (Vec::new(), Vec::new());
+            set.matches_with(ev, &mut scratch, &mut kept);
+            set.matches_exhaustive(ev, &mut every);
+            assert_eq!(kept, every, "pass {pass}: {}", ev.id);
+        }
+        first_pass.get_or_insert(scratch.memo_stats());
+    }
+    let (first, both) = (first_pass.unwrap(), scratch.memo_stats());
+    let second_hits = both.hits - first.hits;
+    let second_lookups = both.lookups - first.lookups;
+    assert!(second_lookups > 400, "{both:?}");
+    // Every key the first pass left is still there unless a later key took its slot.
+    assert!(second_hits * 10 >= second_lookups * 9, "{first:?} {both:?}");
 }
 
 /// Each edge rule fires on an event made for it, through the index, and only the rules whose

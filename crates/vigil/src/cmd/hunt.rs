@@ -69,6 +69,10 @@ struct HuntReport {
     /// Events matched per rule, most first (rules that matched nothing are left out): where the
     /// volume comes from, and what other engines' per-rule counts compare with.
     hits_by_rule: Vec<RuleHits>,
+    /// Cloud events whose rule decisions were looked up among those of earlier events with the
+    /// same values in every field the rules read, and the share answered that way.
+    rule_memo_lookups: u64,
+    rule_memo_answered: f64,
     /// Time spent reading, parsing and normalising (on two threads: the parser's busy time,
     /// without its waits for detection to take a part).
     read_parse_seconds: f64,
@@ -164,6 +168,7 @@ fn hunt(args: &HuntArgs) -> Result<()> {
     let total = started.elapsed();
     let parsed = parse.unwrap_or_else(|| total.saturating_sub(detect));
     let stats = engine.stats();
+    let remembered = engine.rule_decisions_remembered();
     alerts.sort_by(|a, b| {
         (b.kind == AlertKind::Composite)
             .cmp(&(a.kind == AlertKind::Composite))
@@ -197,6 +202,12 @@ fn hunt(args: &HuntArgs) -> Result<()> {
                 hits,
             })
             .collect(),
+        rule_memo_lookups: remembered.0,
+        rule_memo_answered: if remembered.0 > 0 {
+            remembered.1 as f64 / remembered.0 as f64
+        } else {
+            0.0
+        },
         read_parse_seconds: parsed.as_secs_f64(),
         detect_seconds: detect.as_secs_f64(),
         total_seconds: total.as_secs_f64(),
@@ -439,6 +450,14 @@ fn write_table(out: &mut impl Write, r: &HuntReport) -> std::io::Result<()> {
         "  end to end {:.3} s = {:.0} events/s; {} rule hit(s) -> {} alert(s), {} composite",
         r.total_seconds, r.events_per_second, r.rule_hits, r.alerts, r.composites
     )?;
+    if r.rule_memo_lookups > 0 {
+        writeln!(
+            out,
+            "  rule decisions: {:.1} % of {} lookups answered by an earlier event with the same values",
+            r.rule_memo_answered * 100.0,
+            r.rule_memo_lookups
+        )?;
+    }
     if !r.hits_by_rule.is_empty() {
         let most: Vec<String> = r
             .hits_by_rule
