@@ -6,7 +6,7 @@
 
 use crate::rule::Target;
 use std::collections::HashMap;
-use vigil_model::cloud::Actor;
+use vigil_model::cloud::{Actor, CloudEvent};
 use vigil_model::host::{Direction, HostEventKind, Protocol};
 use vigil_model::{Event, EventBody, RawJson};
 use yaml_rust2::{Yaml, YamlLoader};
@@ -383,101 +383,35 @@ pub(crate) fn with_value<R>(
     f: impl FnOnce(Option<Val<'_>>) -> R,
 ) -> R {
     match &ev.body {
-        EventBody::Cloud(c) => {
-            let v = match acc {
-                Accessor::EventId => Some(Val::Str(&ev.id)),
-                Accessor::CloudAction => Some(Val::Str(&c.action)),
-                Accessor::CloudService => Some(Val::Str(&c.service)),
-                Accessor::CloudRegion => Some(Val::Str(&c.region)),
-                Accessor::CloudAccount => Some(Val::Str(&c.account)),
-                Accessor::CloudEventType => Some(Val::Str(&c.event_type)),
-                Accessor::CloudSourceIp => s(c.source_ip.as_deref()),
-                Accessor::CloudUserAgent => s(c.user_agent.as_deref()),
-                Accessor::CloudErrorCode => s(c.error_code.as_deref()),
-                Accessor::CloudErrorMessage => s(c.error_message.as_deref()),
-                Accessor::CloudReadOnly => c.read_only.map(Val::Bool),
-                Accessor::CloudAccessKeyId => s(c.access_key_id.as_deref()),
-                Accessor::CloudVpcEndpointId => s(c.vpc_endpoint_id.as_deref()),
-                Accessor::ActorType => s(actor_type(&c.actor)),
-                Accessor::ActorArn => s(match &c.actor {
-                    Actor::Root { arn, .. }
-                    | Actor::IamUser { arn, .. }
-                    | Actor::FederatedUser { arn, .. } => Some(arn.as_str()),
-                    Actor::AssumedRole { session_arn, .. } => Some(session_arn.as_str()),
-                    _ => None,
-                })
-                .filter(|v| *v != Val::Str("")),
-                Accessor::ActorAccountId => s(match &c.actor {
-                    Actor::Root { account, .. }
-                    | Actor::IamUser { account, .. }
-                    | Actor::AssumedRole { account, .. }
-                    | Actor::FederatedUser { account, .. }
-                    | Actor::AwsAccount { account, .. } => Some(account.as_str()),
-                    _ => None,
-                }),
-                Accessor::ActorUserName => s(match &c.actor {
-                    Actor::IamUser { name, .. } => Some(name.as_str()),
-                    Actor::FederatedIdentity { user, .. } => Some(user.as_str()),
-                    _ => None,
-                }),
-                Accessor::ActorInvokedBy => s(c.invoked_by.as_deref()),
-                Accessor::ActorName => s(match &c.actor {
-                    Actor::IamUser { name, .. } => Some(name.as_str()),
-                    Actor::AssumedRole { session_name, .. } => Some(session_name.as_str()),
-                    Actor::FederatedIdentity { user, .. } => Some(user.as_str()),
-                    Actor::Root { .. } => Some("root"),
-                    _ => None,
-                }),
-                Accessor::IssuerArn => s(match &c.actor {
-                    Actor::AssumedRole { role_arn, .. } => Some(role_arn.as_str()),
-                    Actor::FederatedUser { issuer, .. } => issuer.as_deref(),
-                    _ => None,
-                }),
-                Accessor::IssuerUserName => s(match &c.actor {
-                    Actor::AssumedRole { role_name, .. } => Some(role_name.as_str()),
-                    _ => None,
-                }),
-                Accessor::IssuerType => s(match &c.actor {
-                    Actor::AssumedRole { .. } => Some("Role"),
-                    Actor::FederatedUser {
-                        issuer: Some(_), ..
-                    } => Some("IAMUser"),
-                    _ => None,
-                }),
-                Accessor::MfaAuthenticated => match &c.actor {
-                    Actor::AssumedRole { mfa, .. } => Some(Val::Bool(*mfa)),
-                    _ => None,
-                },
-                Accessor::Part(inner, sep, i) => {
-                    let mut f = Some(f);
-                    let mut out = None;
-                    with_value_dyn(inner, ev, scratch, &mut |v| {
-                        if let Some(f) = f.take() {
-                            out = Some(f(v.and_then(|v| match v {
-                                Val::Str(t) => t.split(*sep).nth(*i).map(Val::Str),
-                                _ => None,
-                            })));
-                        }
-                    });
-                    return match (out, f) {
-                        (Some(r), _) => r,
-                        (None, Some(f)) => f(None),
-                        // `f` is taken only when `out` is set.
-                        (None, None) => unreachable!(),
-                    };
+        EventBody::Cloud(c) => match acc {
+            Accessor::Part(inner, sep, i) => {
+                let mut f = Some(f);
+                let mut out = None;
+                with_value_dyn(inner, ev, scratch, &mut |v| {
+                    if let Some(f) = f.take() {
+                        out = Some(f(v.and_then(|v| match v {
+                            Val::Str(t) => t.split(*sep).nth(*i).map(Val::Str),
+                            _ => None,
+                        })));
+                    }
+                });
+                match (out, f) {
+                    (Some(r), _) => r,
+                    (None, Some(f)) => f(None),
+                    // `f` is taken only when `out` is set.
+                    (None, None) => unreachable!(),
                 }
-                Accessor::CloudJson(root, path) => {
-                    let raw = match root {
-                        JsonRoot::RequestParameters => c.request_parameters.as_ref(),
-                        JsonRoot::ResponseElements => c.response_elements.as_ref(),
-                        JsonRoot::AdditionalEventData => c.additional_event_data.as_ref(),
-                    };
-                    return json_value(raw, path, f);
-                }
-                _ => None,
-            };
-            f(v)
-        }
+            }
+            Accessor::CloudJson(root, path) => {
+                let raw = match root {
+                    JsonRoot::RequestParameters => c.request_parameters.as_ref(),
+                    JsonRoot::ResponseElements => c.response_elements.as_ref(),
+                    JsonRoot::AdditionalEventData => c.additional_event_data.as_ref(),
+                };
+                json_value(raw, path, f)
+            }
+            _ => f(cloud_value(acc, ev, c)),
+        },
         EventBody::Host(h) => {
             let v = match acc {
                 Accessor::EventId => Some(Val::Str(&ev.id)),
@@ -487,6 +421,79 @@ pub(crate) fn with_value<R>(
             };
             f(v)
         }
+    }
+}
+
+/// A cloud event's value at one of the model's own fields (what [`with_value`] hands on for
+/// every accessor but a derived part and a path into raw JSON, which are `None` here, as are
+/// host fields). A plain function, so the decision memo reads fields without a closure.
+#[inline]
+pub(crate) fn cloud_value<'e>(acc: &Accessor, ev: &'e Event, c: &'e CloudEvent) -> Option<Val<'e>> {
+    match acc {
+        Accessor::EventId => Some(Val::Str(&ev.id)),
+        Accessor::CloudAction => Some(Val::Str(&c.action)),
+        Accessor::CloudService => Some(Val::Str(&c.service)),
+        Accessor::CloudRegion => Some(Val::Str(&c.region)),
+        Accessor::CloudAccount => Some(Val::Str(&c.account)),
+        Accessor::CloudEventType => Some(Val::Str(&c.event_type)),
+        Accessor::CloudSourceIp => s(c.source_ip.as_deref()),
+        Accessor::CloudUserAgent => s(c.user_agent.as_deref()),
+        Accessor::CloudErrorCode => s(c.error_code.as_deref()),
+        Accessor::CloudErrorMessage => s(c.error_message.as_deref()),
+        Accessor::CloudReadOnly => c.read_only.map(Val::Bool),
+        Accessor::CloudAccessKeyId => s(c.access_key_id.as_deref()),
+        Accessor::CloudVpcEndpointId => s(c.vpc_endpoint_id.as_deref()),
+        Accessor::ActorType => s(actor_type(&c.actor)),
+        Accessor::ActorArn => s(match &c.actor {
+            Actor::Root { arn, .. }
+            | Actor::IamUser { arn, .. }
+            | Actor::FederatedUser { arn, .. } => Some(arn.as_str()),
+            Actor::AssumedRole { session_arn, .. } => Some(session_arn.as_str()),
+            _ => None,
+        })
+        .filter(|v| *v != Val::Str("")),
+        Accessor::ActorAccountId => s(match &c.actor {
+            Actor::Root { account, .. }
+            | Actor::IamUser { account, .. }
+            | Actor::AssumedRole { account, .. }
+            | Actor::FederatedUser { account, .. }
+            | Actor::AwsAccount { account, .. } => Some(account.as_str()),
+            _ => None,
+        }),
+        Accessor::ActorUserName => s(match &c.actor {
+            Actor::IamUser { name, .. } => Some(name.as_str()),
+            Actor::FederatedIdentity { user, .. } => Some(user.as_str()),
+            _ => None,
+        }),
+        Accessor::ActorInvokedBy => s(c.invoked_by.as_deref()),
+        Accessor::ActorName => s(match &c.actor {
+            Actor::IamUser { name, .. } => Some(name.as_str()),
+            Actor::AssumedRole { session_name, .. } => Some(session_name.as_str()),
+            Actor::FederatedIdentity { user, .. } => Some(user.as_str()),
+            Actor::Root { .. } => Some("root"),
+            _ => None,
+        }),
+        Accessor::IssuerArn => s(match &c.actor {
+            Actor::AssumedRole { role_arn, .. } => Some(role_arn.as_str()),
+            Actor::FederatedUser { issuer, .. } => issuer.as_deref(),
+            _ => None,
+        }),
+        Accessor::IssuerUserName => s(match &c.actor {
+            Actor::AssumedRole { role_name, .. } => Some(role_name.as_str()),
+            _ => None,
+        }),
+        Accessor::IssuerType => s(match &c.actor {
+            Actor::AssumedRole { .. } => Some("Role"),
+            Actor::FederatedUser {
+                issuer: Some(_), ..
+            } => Some("IAMUser"),
+            _ => None,
+        }),
+        Accessor::MfaAuthenticated => match &c.actor {
+            Actor::AssumedRole { mfa, .. } => Some(Val::Bool(*mfa)),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -110,6 +110,7 @@ fn add(acc: &Accessor, table: &mut Vec<Accessor>, mask: &mut u64) -> bool {
 }
 
 /// Appends a field's value to a key: a tag, then the length and bytes of text.
+#[inline]
 pub(crate) fn encode(v: Option<Val<'_>>, key: &mut Vec<u8>) {
     let text = |tag: u8, s: &str, key: &mut Vec<u8>| {
         key.push(tag);

@@ -2,7 +2,7 @@
 
 use crate::compile::{Item, Node, ValueTest};
 use crate::eval::{eval, text_of};
-use crate::field::{Accessor, EventScratch, FieldMap, Val, with_value};
+use crate::field::{Accessor, EventScratch, FieldMap, Val, cloud_value, with_value};
 use crate::index::{KeyIndex, KeyKind, required};
 use crate::load::{Loaded, load_text};
 use crate::memo::{self, DecisionMemo, MemoStats, Reads};
@@ -563,8 +563,16 @@ impl RuleSet {
             while fields != 0 {
                 let bit = fields.trailing_zeros() as usize;
                 fields &= fields - 1;
-                if let Some(acc) = self.memo_fields.get(bit) {
-                    with_value(acc, event, es, |v| memo::encode(v, &mut memo.key));
+                let Some(acc) = self.memo_fields.get(bit) else {
+                    continue;
+                };
+                match (&event.body, acc) {
+                    (_, Accessor::Part(..) | Accessor::CloudJson(..)) | (EventBody::Host(_), _) => {
+                        with_value(acc, event, es, |v| memo::encode(v, &mut memo.key));
+                    }
+                    (EventBody::Cloud(c), _) => {
+                        memo::encode(cloud_value(acc, event, c), &mut memo.key)
+                    }
                 }
             }
             match memo.recall() {
