@@ -8,8 +8,9 @@ JSON-lines corpus through each tool in one run, one after the other, on this mac
       (--chainsaw, $CHAINSAW or PATH; it is not on any package registry);
   (c) Vigil end to end (`vigil rules hunt`: read, parse, normalise, all rules, the behaviour
       baselines, correlation), with the 57 SigmaHQ rules plus Vigil's own pack and with the 57
-      SigmaHQ rules alone (the peers' rule set), each on two threads (parsing beside
-      detection, the default on this machine) and on one (`--threads 1`: figures per core).
+      SigmaHQ rules alone (the peers' rule set), each on two threads (both parse, each part
+      detected in turn: the default on this machine) and on one (`--threads 1`: figures per
+      core).
 
 Each tool runs as a child process; wall time, CPU time (user + system, from wait4) and peak
 memory are measured the same way for all, in --runs rounds (every tool once per round, in

@@ -28,6 +28,7 @@ mod limits;
 mod memo;
 mod normalize;
 mod one_pass;
+mod parts;
 mod raw;
 mod read;
 mod reason;

@@ -4,6 +4,7 @@
 use crate::cloudtrail::{ParseOutcome, parse_cloudtrail, parse_lines_into, starts_json_lines};
 use crate::host_format::parse_host_any;
 use crate::limits::{FileContext, Limits};
+use crate::parts::{Handover, parse_parts};
 use crate::reason::{Location, Skip, SkipReason};
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
@@ -21,6 +22,9 @@ pub struct FileOutcome {
     pub bytes_read: u64,
     /// Records seen, good or bad.
     pub records: u64,
+    /// Time spent parsing on two threads, summed ([`read_cloudtrail_file_each`] with two
+    /// threads; zero otherwise).
+    pub parsing: std::time::Duration,
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -253,12 +257,18 @@ fn parse_loaded(
         skips,
         bytes_read,
         records: parsed.records,
+        ..FileOutcome::default()
     }
 }
 
 /// Reads one CloudTrail file (any shape, plain or gzip).
 pub fn read_cloudtrail_file(path: &Path, limits: &Limits) -> FileOutcome {
-    read_cloudtrail_blocks(path, limits, STREAM_BLOCK, SUB_PART, None)
+    let blocks = Blocks {
+        block: STREAM_BLOCK,
+        sub_part: SUB_PART,
+        two_threads: false,
+    };
+    read_cloudtrail_blocks(path, limits, blocks, None)
 }
 
 /// [`read_cloudtrail_file`], handing the events to `each` as they are parsed rather than all
@@ -270,12 +280,39 @@ pub fn read_cloudtrail_file(path: &Path, limits: &Limits) -> FileOutcome {
 /// Why: a caller that consumes events as they come (`vigil rules hunt` on input already in
 /// time order) then holds a block's events, not a large file's, so the memory they take is
 /// used again, warm, instead of fresh pages for every event.
-pub fn read_cloudtrail_file_each(path: &Path, limits: &Limits, each: EachPart<'_>) -> FileOutcome {
-    read_cloudtrail_blocks(path, limits, PART_BLOCK, SUB_PART, Some(each))
+///
+/// With `threads` 2, a large JSON-lines file's parts are parsed on two threads and `each` runs
+/// on whichever thread hands over the part that is due (one at a time, in file order; see
+/// [`crate::parts`]); the outcome's `parsing` is then both threads' time parsing.
+pub fn read_cloudtrail_file_each(
+    path: &Path,
+    limits: &Limits,
+    threads: usize,
+    each: EachPart<'_>,
+) -> FileOutcome {
+    let blocks = Blocks {
+        block: if threads >= 2 {
+            STREAM_BLOCK
+        } else {
+            PART_BLOCK
+        },
+        sub_part: SUB_PART,
+        two_threads: threads >= 2,
+    };
+    read_cloudtrail_blocks(path, limits, blocks, Some(each))
 }
 
-/// Where [`read_cloudtrail_file_each`] hands each part's events.
-pub type EachPart<'a> = &'a mut dyn FnMut(&mut Vec<Event>) -> ControlFlow<()>;
+/// Where [`read_cloudtrail_file_each`] hands each part's events (from either thread, with two).
+pub type EachPart<'a> = &'a mut (dyn FnMut(&mut Vec<Event>) -> ControlFlow<()> + Send);
+
+/// How a large JSON-lines file is read: `block` bytes at a time, handed over in parts of about
+/// `sub_part` bytes, parsed on two threads or one.
+#[derive(Debug, Clone, Copy)]
+struct Blocks {
+    block: usize,
+    sub_part: usize,
+    two_threads: bool,
+}
 
 /// Block size when events are handed over part by part: a block's bytes and its events (about
 /// as many bytes again) then stay within the processor's caches while the consumer works on
@@ -298,10 +335,14 @@ const STREAM_BLOCK: usize = 8 << 20;
 fn read_cloudtrail_blocks(
     path: &Path,
     limits: &Limits,
-    block: usize,
-    sub_part: usize,
+    blocks: Blocks,
     mut each: Option<EachPart<'_>>,
 ) -> FileOutcome {
+    let Blocks {
+        block,
+        sub_part,
+        two_threads,
+    } = blocks;
     let mut whole = || {
         let mut out = read_with(path, limits, parse_cloudtrail);
         hand_over(&mut out, each.as_deref_mut());
@@ -341,6 +382,15 @@ fn read_cloudtrail_blocks(
         bytes_read: size,
         ..FileOutcome::default()
     };
+    if two_threads && let Some(each) = each {
+        let read = BlockReader {
+            path,
+            ctx: &ctx,
+            block,
+            sub_part,
+        };
+        return read.on_two_threads(file, buf, out, each);
+    }
     let mut parsed = ParseOutcome::default();
     // Room for as many events as the file could hold (records are rarely under 512 bytes),
     // so the vector never moves while it fills: reserved memory costs nothing until used.
@@ -430,6 +480,99 @@ fn read_cloudtrail_blocks(
     out.skips.splice(0..0, parsed.skips);
     out.records = parsed.records;
     out
+}
+
+/// What the two-thread reading of a large JSON-lines file works with.
+struct BlockReader<'r> {
+    path: &'r Path,
+    ctx: &'r FileContext,
+    block: usize,
+    sub_part: usize,
+}
+
+impl BlockReader<'_> {
+    /// The rest of a JSON-lines file (its first block in `buf`), its parts parsed on two
+    /// threads and handed to `each` in order, while this thread reads the next block into a
+    /// second buffer (see [`crate::parts`]). Lines, skips and counts as the one-thread reading
+    /// has them.
+    fn on_two_threads(
+        &self,
+        mut file: File,
+        mut buf: Vec<u8>,
+        mut out: FileOutcome,
+        each: EachPart<'_>,
+    ) -> FileOutcome {
+        let mut h = Handover::new(each);
+        let mut next = empty_with_room(spare_buffer(), self.block.saturating_add(self.block / 2));
+        let mut eof = false;
+        loop {
+            let was_eof = eof;
+            let mut read = None;
+            match memchr::memrchr(b'\n', &buf) {
+                None if !eof => {
+                    // No line ends within a whole block: this line is longer than any record
+                    // may be.
+                    match skip_line(&mut file, &mut buf) {
+                        Ok((len, ended)) => {
+                            h.lines_before += 1;
+                            h.records += 1;
+                            let loc = Location {
+                                path: Some(self.path.to_path_buf()),
+                                record: None,
+                                line: Some(h.lines_before),
+                            };
+                            let detail =
+                                format!("{len} bytes, limit {}", self.ctx.max_record_bytes);
+                            h.skips
+                                .push(Skip::new(SkipReason::RecordTooLarge, loc, detail));
+                            eof = ended;
+                        }
+                        Err(e) => {
+                            out.skips.push(unreadable(self.path, &e));
+                            break;
+                        }
+                    }
+                    if !eof {
+                        read = Some(fill(&mut file, &mut buf, self.block));
+                    }
+                }
+                last_newline => {
+                    // Whole lines now; a cut-off last line starts the next block.
+                    let cut = match (eof, last_newline) {
+                        (false, Some(i)) => i + 1,
+                        _ => buf.len(),
+                    };
+                    let (whole_lines, tail) = buf.split_at(cut);
+                    next.clear();
+                    next.extend_from_slice(tail);
+                    let parts: Vec<&[u8]> = sub_parts(whole_lines, self.sub_part).collect();
+                    parse_parts(&parts, self.ctx, &mut h, || {
+                        if !eof {
+                            read = Some(fill(&mut file, &mut next, self.block));
+                        }
+                    });
+                    std::mem::swap(&mut buf, &mut next);
+                    if h.stopped || was_eof {
+                        break;
+                    }
+                }
+            }
+            match read {
+                Some(Ok(ended)) => eof = ended,
+                Some(Err(e)) => {
+                    out.skips.push(unreadable(self.path, &e));
+                    eof = true;
+                }
+                None => {}
+            }
+        }
+        keep_buffer(buf);
+        keep_buffer(next);
+        out.skips.splice(0..0, std::mem::take(&mut h.skips));
+        out.records = h.records;
+        out.parsing = h.parsing;
+        out
+    }
 }
 
 /// `lines` (whole lines) cut into runs of whole lines of about `size` bytes: each ends at the
@@ -587,7 +730,7 @@ mod tests {
             std::fs::write(&path, bytes).unwrap();
             let block = 402.max(bytes.len() / 3);
             assert!(bytes.len() > block, "{name}");
-            let blocks = read_cloudtrail_blocks(&path, limits, block, SUB_PART, None);
+            let blocks = read_cloudtrail_blocks(&path, limits, one(block, SUB_PART), None);
             let whole = read_with(&path, limits, parse_cloudtrail);
             assert_eq!(blocks, whole, "{name}");
             // The damaged document loses its three damaged records, the capped one everything.
@@ -618,6 +761,15 @@ mod tests {
                 r#"{{"eventID":"huge{n}","pad":"{}"}}"#,
                 "y".repeat(2000 + n)
             ),
+        }
+    }
+
+    /// Blocks of `block` bytes in parts of `sub_part`, on one thread.
+    fn one(block: usize, sub_part: usize) -> Blocks {
+        Blocks {
+            block,
+            sub_part,
+            two_threads: false,
         }
     }
 
@@ -668,7 +820,7 @@ mod tests {
             let path = dir.path().join("trail.jsonl");
             std::fs::write(&path, &text).unwrap();
             let limits = Limits { max_record_bytes: 200, ..Limits::default() };
-            let blocks = read_cloudtrail_blocks(&path, &limits, block, SUB_PART, None);
+            let blocks = read_cloudtrail_blocks(&path, &limits, one(block, SUB_PART), None);
             let whole = read_with(&path, &limits, parse_cloudtrail);
             // Handed over part by part, the events are the same, in the same order.
             let mut parts: Vec<Event> = Vec::new();
@@ -676,9 +828,21 @@ mod tests {
                 parts.append(part);
                 ControlFlow::Continue(())
             };
-            let streamed = read_cloudtrail_blocks(&path, &limits, block, sub_part, Some(&mut take));
+            let streamed = read_cloudtrail_blocks(&path, &limits, one(block, sub_part), Some(&mut take));
             proptest::prop_assert!(streamed.events.is_empty());
             proptest::prop_assert_eq!(&parts, &whole.events);
+            proptest::prop_assert_eq!(&streamed.skips, &whole.skips);
+            proptest::prop_assert_eq!(streamed.records, whole.records);
+            // On two threads too: the same parts in the same order, lines numbered alike.
+            let mut two: Vec<Event> = Vec::new();
+            let mut take_two = |part: &mut Vec<Event>| {
+                two.append(part);
+                ControlFlow::Continue(())
+            };
+            let on_two = Blocks { block, sub_part, two_threads: true };
+            let streamed = read_cloudtrail_blocks(&path, &limits, on_two, Some(&mut take_two));
+            proptest::prop_assert!(streamed.events.is_empty());
+            proptest::prop_assert_eq!(&two, &whole.events);
             proptest::prop_assert_eq!(&streamed.skips, &whole.skips);
             proptest::prop_assert_eq!(streamed.records, whole.records);
             proptest::prop_assert_eq!(blocks, whole);

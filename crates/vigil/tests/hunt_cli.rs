@@ -1,6 +1,6 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 //! `vigil rules hunt` finds the same whether its input comes in event-time order (events go to
-//! detection part by part as they are parsed, on one thread or beside the parser on a second)
+//! detection part by part as they are parsed, on one thread or on_two the parser on a second)
 //! or nearly (files late by minutes: a window puts them back in order as they stream), or not
 //! (everything read, on one thread or two, then sorted): the same story's records, written
 //! once sorted, once with neighbours swapped, and split over seven files read in order and
@@ -103,7 +103,7 @@ fn in_order_and_shuffled_input_find_the_same() {
 
     let data = tmp.path().join("data");
     let a = hunt(&data, &in_order, "1");
-    let beside = hunt(&data, &in_order, "2");
+    let on_two = hunt(&data, &in_order, "2");
     let b = hunt(&data, &out_of_order, "2");
     let files_two = hunt(&data, &parts, "2");
     let files_one = hunt(&data, &parts, "1");
@@ -115,10 +115,10 @@ fn in_order_and_shuffled_input_find_the_same() {
     assert_eq!(back_two["in_order"], false, "{back_two}");
     assert_eq!(back_one["in_order"], false, "{back_one}");
     assert_eq!(a["in_order"], true, "{a}");
-    assert_eq!(beside["in_order"], true, "{beside}");
+    assert_eq!(on_two["in_order"], true, "{on_two}");
     assert_eq!(b["in_order"], false, "{b}");
     assert_eq!(a["threads"], 1, "{a}");
-    assert_eq!(beside["threads"], 2, "{beside}");
+    assert_eq!(on_two["threads"], 2, "{on_two}");
     // Out of order, the hunt starts again over everything, read on two threads, then sorted.
     assert_eq!(b["threads"], 2, "{b}");
     assert_eq!(a["events"], 20_000);
@@ -137,7 +137,7 @@ fn in_order_and_shuffled_input_find_the_same() {
         "top",
     ] {
         assert_eq!(a[k], b[k], "{k}");
-        assert_eq!(a[k], beside[k], "{k}");
+        assert_eq!(a[k], on_two[k], "{k}");
         assert_eq!(a[k], files_two[k], "{k}");
         assert_eq!(a[k], files_one[k], "{k}");
         assert_eq!(a[k], back_two[k], "{k}");

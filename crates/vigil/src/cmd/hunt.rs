@@ -3,10 +3,10 @@
 //! correlation, exactly as `vigil ingest` runs them. Prints what it found and how fast each
 //! half went, so it is both a quick hunt and the Vigil side of the peer benchmark
 //! (`scripts/bench_peers.py`). CloudTrail that comes in time order goes to detection part by
-//! part as it is parsed, on a second thread when the machine has a second core (`--threads 1`
-//! keeps it all on one, for figures per core); anything else (a CloudTrail S3 tree, whose
-//! files overlap in time) is read whole, two files at a time, and sorted first, with the same
-//! result.
+//! part as it is parsed; when the machine has a second core, both threads parse parts and
+//! whichever hands in the part that is due detects it (`--threads 1` keeps it all on one, for
+//! figures per core); anything else (a CloudTrail S3 tree, whose files overlap in time) is
+//! read whole, two files at a time, and sorted first, with the same result.
 
 use crate::cli::{Format, FormatArg};
 use crate::detection;
@@ -43,8 +43,9 @@ pub struct HuntArgs {
     /// List at most this many alerts (composites and high first).
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
-    /// Threads: with 2, input in time order is parsed on one while detection runs on the other,
-    /// and other input is read two files at a time before it is sorted; 1 does it all on one.
+    /// Threads: with 2, input in time order is parsed on both, each part detected in order by
+    /// the thread that hands it in, and other input is read two files at a time before it is
+    /// sorted; 1 does it all on one.
     /// Default: 2 when the machine has two cores or more.
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
     pub threads: Option<u8>,
@@ -56,7 +57,8 @@ pub struct HuntArgs {
 struct HuntReport {
     files: usize,
     events: usize,
-    /// Threads the hunt ran on (2: parsing beside detection, or files read two at a time).
+    /// Threads the hunt ran on (2: parts parsed on both and detected in turn, or files read two
+    /// at a time).
     threads: usize,
     /// The input came in event-time order, or late by less than the reorder window (files of
     /// an S3 tree), so events went to detection as they were parsed; else all were read, then
@@ -73,10 +75,10 @@ struct HuntReport {
     /// same values in every field the rules read, and the share answered that way.
     rule_memo_lookups: u64,
     rule_memo_answered: f64,
-    /// Time spent reading, parsing and normalising (on two threads: the parser's busy time,
-    /// without its waits for detection to take a part).
+    /// Time spent reading, parsing and normalising (on two threads, streaming: both threads'
+    /// time parsing, summed).
     read_parse_seconds: f64,
-    /// Time spent in detection (on two threads: the detector's busy time).
+    /// Time spent in detection (on two threads: its time on either).
     detect_seconds: f64,
     total_seconds: f64,
     /// End to end: read, parse, normalise, sort, detect.
@@ -246,7 +248,7 @@ struct Run {
     skipped: usize,
     /// Time spent in detection.
     detect: Duration,
-    /// Time spent reading and parsing, when that ran beside detection (else it is the rest).
+    /// Time spent parsing, when that ran on two threads beside detection (else it is the rest).
     parse: Option<Duration>,
     streamed: bool,
 }
@@ -258,8 +260,9 @@ struct Run {
 /// events may come up to 30 minutes late, as CloudTrail's S3 files do). `None` as soon as an
 /// event comes later than that: the caller starts again with everything read, then sorted,
 /// which orders events exactly as the window does (a stable sort by time). With
-/// `two_threads`, detection runs on a second thread over what the window lets out
-/// ([`crate::beside`]), beside the parsing.
+/// `two_threads`, a large file's parts are parsed on two threads and handed to the window and
+/// detection in order by whichever thread hands in the part that is due
+/// ([`vigil_ingest::read_cloudtrail_file_each`]).
 ///
 /// Why: holding every event until the end costs a large corpus its size in fresh memory (about
 /// 1.6 KB per CloudTrail event; fresh pages are zeroed by the kernel first) and detection a
@@ -272,54 +275,49 @@ fn stream_in_order(
     two_threads: bool,
 ) -> Option<Run> {
     let mut detect = Duration::ZERO;
-    let mut consume = |part: &[Event]| {
+    let mut parsing = Duration::ZERO;
+    let mut window = Reorder::new(window_for(files));
+    let mut ready: Vec<Event> = Vec::new();
+    let mut in_order = true;
+    let (mut events, mut skipped) = (0usize, 0usize);
+    let mut consume = |ready: &mut Vec<Event>| {
         let t = Instant::now();
-        for e in part {
+        for e in ready.iter() {
             engine.process(e);
         }
+        ready.clear();
         detect += t.elapsed();
     };
-    let started = Instant::now();
-    let (in_order, events, skipped, waited) =
-        crate::beside::run(two_threads, &mut consume, |handoff| {
-            let mut window = Reorder::new(window_for(files));
-            let mut ready: Vec<Event> = Vec::new();
-            let (mut in_order, mut detector_gone) = (true, false);
-            let (mut events, mut skipped) = (0usize, 0usize);
-            for f in files {
-                let out = vigil_ingest::read_cloudtrail_file_each(f, limits, &mut |part| {
-                    if window.take(part, &mut ready).is_err() {
-                        in_order = false;
-                        return ControlFlow::Break(());
-                    }
-                    events += ready.len();
-                    if !handoff.send(&mut ready) {
-                        detector_gone = true;
-                        return ControlFlow::Break(());
-                    }
-                    ControlFlow::Continue(())
-                });
-                if !in_order || detector_gone {
-                    break;
-                }
-                skipped += out.skips.len();
+    let threads = if two_threads { 2 } else { 1 };
+    for f in files {
+        let out = vigil_ingest::read_cloudtrail_file_each(f, limits, threads, &mut |part| {
+            if window.take(part, &mut ready).is_err() {
+                in_order = false;
+                return ControlFlow::Break(());
             }
-            if in_order {
-                window.finish(&mut ready);
-                events += ready.len();
-                handoff.send(&mut ready);
-            }
-            (in_order, events, skipped, handoff.waited())
+            events += ready.len();
+            consume(&mut ready);
+            ControlFlow::Continue(())
         });
-    // On two threads, parsing ran beside detection: its time is this thread's, less the waits
-    // for the detector to take a part.
-    let parse = two_threads.then(|| started.elapsed().saturating_sub(waited));
+        parsing += out.parsing;
+        if !in_order {
+            break;
+        }
+        skipped += out.skips.len();
+    }
+    if in_order {
+        window.finish(&mut ready);
+        events += ready.len();
+        consume(&mut ready);
+    }
     in_order.then_some(Run {
         engine,
         events,
         skipped,
         detect,
-        parse,
+        // On two threads, parsing and detection shared both: the parse figure is both
+        // threads' time parsing (a file read whole is parsed on one, within the rest).
+        parse: two_threads.then_some(parsing),
         streamed: true,
     })
 }
