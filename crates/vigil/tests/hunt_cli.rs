@@ -1,6 +1,6 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 //! `vigil rules hunt` finds the same whether its input comes in event-time order (events go to
-//! detection part by part as they are parsed, on one thread or on_two the parser on a second)
+//! detection part by part as they are parsed, on one thread or parsed on two and detected in turn)
 //! or nearly (files late by minutes: a window puts them back in order as they stream), or not
 //! (everything read, on one thread or two, then sorted): the same story's records, written
 //! once sorted, once with neighbours swapped, and split over seven files read in order and
