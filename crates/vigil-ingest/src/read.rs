@@ -282,7 +282,7 @@ pub fn read_cloudtrail_file(path: &Path, limits: &Limits) -> FileOutcome {
 /// used again, warm, instead of fresh pages for every event.
 ///
 /// With `threads` 2, a large JSON-lines file's parts are parsed on two threads and `each` runs
-/// on whichever thread hands over the part that is due (one at a time, in file order; see
+/// on the thread that parsed the part, one part at a time in file order (see
 /// [`crate::parts`]); the outcome's `parsing` is then both threads' time parsing.
 pub fn read_cloudtrail_file_each(
     path: &Path,

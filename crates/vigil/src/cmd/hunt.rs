@@ -4,7 +4,7 @@
 //! half went, so it is both a quick hunt and the Vigil side of the peer benchmark
 //! (`scripts/bench_peers.py`). CloudTrail that comes in time order goes to detection part by
 //! part as it is parsed; when the machine has a second core, both threads parse parts and
-//! whichever hands in the part that is due detects it (`--threads 1` keeps it all on one, for
+//! each detects its own parts in turn (`--threads 1` keeps it all on one, for
 //! figures per core); anything else (a CloudTrail S3 tree, whose files overlap in time) is
 //! read whole, two files at a time, and sorted first, with the same result.
 
@@ -260,8 +260,8 @@ struct Run {
 /// events may come up to 30 minutes late, as CloudTrail's S3 files do). `None` as soon as an
 /// event comes later than that: the caller starts again with everything read, then sorted,
 /// which orders events exactly as the window does (a stable sort by time). With
-/// `two_threads`, a large file's parts are parsed on two threads and handed to the window and
-/// detection in order by whichever thread hands in the part that is due
+/// `two_threads`, a large file's parts are parsed on two threads, each thread handing its own
+/// to the window and detection in turn
 /// ([`vigil_ingest::read_cloudtrail_file_each`]).
 ///
 /// Why: holding every event until the end costs a large corpus its size in fresh memory (about
