@@ -1,23 +1,24 @@
-//! A block of JSON lines parsed on two threads whose events still reach the consumer part by
+//! A large JSON-lines file parsed on two threads whose events still reach the consumer part by
 //! part in file order (`vigil rules hunt --threads 2`).
 //!
-//! Both threads take the block's next part, parse it, and hand it to the consumer themselves
-//! once the part before it has been handed over; the consumer (detection) so runs on one
-//! thread at a time, in order, while parsing runs on both. Parsing costs more than detection,
-//! so a thread seldom waits for its turn.
+//! The calling thread reads the file a block (8 MiB) at a time and queues each block's parts
+//! (about 256 KiB of whole lines each); both threads take parts from the queue, parse them,
+//! and hand the parts they parsed to the consumer themselves, each in its turn. The consumer
+//! (detection) so runs on one thread at a time, in file order, while parsing runs on both; a
+//! thread whose next part is not due yet parses another rather than wait.
 //!
 //! Why not a parser thread beside a detector thread: parsing costs about a third more than
 //! detection, so the detector idled while the parser set the pace. Here the two halves share
-//! both cores. The thread that calls [`parse_parts`] also reads the next block meanwhile.
+//! both cores.
 
 use crate::cloudtrail::{ParseOutcome, parse_lines_into};
 use crate::depth::spawn_parser;
 use crate::limits::FileContext;
 use crate::read::EachPart;
 use crate::reason::Skip;
-use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::collections::VecDeque;
+use std::ops::{ControlFlow, Range};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 use vigil_model::Event;
 
@@ -94,9 +95,38 @@ struct Parsed {
     took: Duration,
 }
 
-/// Which part is due.
-struct Turn {
+/// What the reader hands [`parse_on_two`]: a block of whole lines, or a line too long to
+/// read (its skip; the line number is set when it is handed over).
+pub(crate) enum Piece {
+    Lines(Vec<u8>),
+    TooLong(Skip),
+}
+
+/// Where [`parse_on_two`] gets a file's blocks, in order: `None` once there are no more (the
+/// file ended, could not be read further, or the consumer stopped). `spare` is a buffer done
+/// with, to fill again (its capacity kept).
+pub(crate) trait Blocks {
+    fn next_block(&mut self, spare: Vec<u8>) -> Option<Piece>;
+    /// A buffer no longer needed, when the file is done.
+    fn give_back(&mut self, _buf: Vec<u8>) {}
+}
+
+/// One part to parse: a range of whole lines of a shared block, or a line too long to read.
+enum Part {
+    Lines(Arc<Vec<u8>>, Range<usize>),
+    TooLong(Skip),
+}
+
+/// The parts not yet taken, which part is due to be handed over, and whether it is all over.
+struct Queue {
+    waiting: VecDeque<(usize, Part)>,
+    /// Number of the next part queued.
+    queued: usize,
+    /// Number of the part due to be handed over.
     due: usize,
+    /// No more parts will be queued.
+    finished: bool,
+    /// The consumer said stop, or a thread panicked.
     stopped: bool,
 }
 
@@ -104,108 +134,266 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A thread's claim on handing over one part: when it ends, the next part is due (and every
-/// thread stops when the consumer said so or this thread is panicking, so none waits for a
-/// part that will never come).
-struct Pass<'t> {
-    turn: &'t Mutex<Turn>,
+/// Stops every thread when the one holding it panics, so none waits for a part that will
+/// never come.
+struct StopOnPanic<'t> {
+    queue: &'t Mutex<Queue>,
     moved: &'t Condvar,
-    stop: bool,
 }
 
-impl Drop for Pass<'_> {
+impl Drop for StopOnPanic<'_> {
     fn drop(&mut self) {
-        let mut t = lock(self.turn);
-        t.due += 1;
-        if self.stop || std::thread::panicking() {
-            t.stopped = true;
+        if std::thread::panicking() {
+            lock(self.queue).stopped = true;
+            self.moved.notify_all();
         }
-        self.moved.notify_all();
     }
 }
 
-/// Parses `parts` (whole lines in file order, the first of them the file's first when
-/// `h.lines_before` is 0) on this thread and a helper, handing each part's events to `h` in
-/// order; runs `beside` on this thread first, while the helper starts parsing. Stops handing
-/// over (and parsing) once the consumer says stop. Without a helper (none starts), this thread
-/// parses every part, in order.
+/// Parts a block is cut into: runs of whole lines of about `size` bytes.
+fn cut(lines: &[u8], size: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < lines.len() {
+        let end = match lines
+            .get(start + size..)
+            .and_then(|t| memchr::memchr(b'\n', t))
+        {
+            Some(i) => start + size + i + 1,
+            None => lines.len(),
+        };
+        out.push(start..end);
+        start = end;
+    }
+    out
+}
+
+/// Parts queued ahead of the parsing before the reading thread reads another block (about
+/// 3 MiB of lines: reading a block takes about as long as parsing a few parts, and the other
+/// thread must not run dry meanwhile).
+const AHEAD: usize = 12;
+
+/// Parsed parts a thread holds while the part due is still the other's: it parses on rather
+/// than wait.
+const HELD: usize = 3;
+
+/// What a thread does next.
+enum Step {
+    /// Hand over its oldest part: it is due.
+    HandOver,
+    Parse(usize, Part),
+    /// Read the next block (the reading thread, when few parts are queued).
+    Read,
+    Done,
+}
+
+/// What both threads share.
+struct Shared<'s, 'h, 'e> {
+    queue: Mutex<Queue>,
+    moved: Condvar,
+    handover: Mutex<&'h mut Handover<'e>>,
+    ctx: &'s FileContext,
+    file_start: bool,
+}
+
+impl Shared<'_, '_, '_> {
+    fn parse(&self, n: usize, part: Part) -> Parsed {
+        let started = Instant::now();
+        match part {
+            Part::Lines(block, range) => {
+                let lines = block.get(range).unwrap_or_default();
+                let offset = usize::from(!(self.file_start && n == 0));
+                let mut out = ParseOutcome::default();
+                // Room for the part's events before it fills (records are rarely under 512
+                // bytes), so the vector does not grow by doubling.
+                out.events.reserve(lines.len() / 512);
+                let count = parse_lines_into(lines, offset, self.ctx, &mut out);
+                Parsed {
+                    out,
+                    lines: count,
+                    offset,
+                    took: started.elapsed(),
+                }
+            }
+            Part::TooLong(skip) => Parsed {
+                out: ParseOutcome {
+                    skips: vec![skip],
+                    records: 1,
+                    ..ParseOutcome::default()
+                },
+                lines: 1,
+                offset: 1,
+                took: Duration::ZERO,
+            },
+        }
+    }
+
+    /// The next step of a thread holding `held` (oldest first); `reads` for the thread that
+    /// reads the blocks. Waits while there is nothing to do.
+    fn next(&self, held: &mut VecDeque<(usize, Parsed)>, reads: bool) -> Step {
+        let mut q = lock(&self.queue);
+        loop {
+            if q.stopped {
+                return Step::Done;
+            }
+            if held.front().is_some_and(|(n, _)| *n == q.due) {
+                return Step::HandOver;
+            }
+            if reads && !q.finished && q.waiting.len() < AHEAD {
+                return Step::Read;
+            }
+            if held.len() < HELD
+                && let Some((n, part)) = q.waiting.pop_front()
+            {
+                return Step::Parse(n, part);
+            }
+            if held.is_empty() && q.finished && q.waiting.is_empty() {
+                return Step::Done;
+            }
+            q = self.moved.wait(q).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// One thread's share: parse parts, hand its own over in their turn, and (`reader`) read
+    /// the blocks.
+    fn work<B: Blocks>(&self, mut reader: Option<&mut Reader<'_, B>>) {
+        let _stop = StopOnPanic {
+            queue: &self.queue,
+            moved: &self.moved,
+        };
+        let mut held: VecDeque<(usize, Parsed)> = VecDeque::new();
+        loop {
+            match self.next(&mut held, reader.is_some()) {
+                Step::Done => return,
+                Step::HandOver => {
+                    let Some((_, parsed)) = held.pop_front() else {
+                        continue;
+                    };
+                    let flow = lock(&self.handover).deliver(parsed);
+                    let mut q = lock(&self.queue);
+                    q.due += 1;
+                    q.stopped |= flow.is_break();
+                    self.moved.notify_all();
+                }
+                Step::Parse(n, part) => held.push_back((n, self.parse(n, part))),
+                Step::Read => {
+                    if let Some(r) = reader.as_deref_mut() {
+                        r.read(self);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The reading side: the source of blocks, the blocks whose parts may still be in use, and
+/// the size parts are cut to.
+struct Reader<'b, B> {
+    blocks: &'b mut B,
+    out: VecDeque<Arc<Vec<u8>>>,
+    part_size: usize,
+}
+
+impl<B: Blocks> Reader<'_, B> {
+    /// Reads the next block, into one both threads are done with, and queues its parts.
+    fn read(&mut self, s: &Shared<'_, '_, '_>) {
+        let spare = self
+            .out
+            .iter()
+            .position(|b| Arc::strong_count(b) == 1)
+            .and_then(|at| self.out.remove(at))
+            .and_then(|b| Arc::try_unwrap(b).ok())
+            .unwrap_or_default();
+        let piece = self.blocks.next_block(spare);
+        let mut q = lock(&s.queue);
+        match piece {
+            None => q.finished = true,
+            Some(Piece::TooLong(skip)) => {
+                let n = q.queued;
+                q.queued += 1;
+                q.waiting.push_back((n, Part::TooLong(skip)));
+            }
+            Some(Piece::Lines(lines)) => {
+                let ranges = cut(&lines, self.part_size);
+                let block = Arc::new(lines);
+                for range in ranges {
+                    let n = q.queued;
+                    q.queued += 1;
+                    q.waiting
+                        .push_back((n, Part::Lines(Arc::clone(&block), range)));
+                }
+                self.out.push_back(block);
+            }
+        }
+        s.moved.notify_all();
+    }
+}
+
+/// Reads a file's blocks from `blocks` on this thread and parses their parts (about
+/// `part_size` bytes of whole lines each) on this thread and a helper, handing each part's
+/// events to `h` in file order. Stops once the consumer says stop. Without a helper (none
+/// starts), this thread does it all, in order.
 ///
-/// Each thread hands over the parts it parsed itself, waiting for the one before to be handed
-/// over first (parsing takes longer than detection, so the wait is rare and short). Why each
-/// its own: a part's events are then freed by the thread that allocated them, not returned to
-/// the other thread's heap one by one. Handing over whatever part was ready on whichever
-/// thread was free cost more: 0.52 s of CPU and 0.35 s of wall time against 0.48 s and 0.28 s
-/// (`vigil rules hunt`, 100k-event benchmark corpus, ten alternating runs).
-pub(crate) fn parse_parts(
-    parts: &[&[u8]],
+/// Each thread hands over the parts it parsed itself, in their turn; while the part due is
+/// the other's, it parses on (up to [`HELD`] parts) rather than wait. Why each its own: a
+/// part's events are then freed by the thread that allocated them, not returned to the other
+/// thread's heap one by one. Handing over whatever part was ready on whichever thread was
+/// free cost more: 0.52 s of CPU and 0.35 s of wall time against 0.48 s and 0.28 s (`vigil
+/// rules hunt`, 100k-event benchmark corpus, ten alternating runs). The helper lives as long
+/// as the file: started afresh for each block, it began each with a cold identity memo
+/// ([`crate::memo`]) and both threads met at the end of every block.
+pub(crate) fn parse_on_two(
+    blocks: &mut impl Blocks,
+    part_size: usize,
     ctx: &FileContext,
     h: &mut Handover<'_>,
-    beside: impl FnOnce(),
 ) {
-    if h.stopped {
-        beside();
-        return;
-    }
-    let file_start = h.lines_before == 0;
-    let turn = Mutex::new(Turn {
-        due: 0,
-        stopped: false,
-    });
-    let moved = Condvar::new();
-    let handover = Mutex::new(&mut *h);
-    let claimed = AtomicUsize::new(0);
-    let work = || {
-        loop {
-            let i = claimed.fetch_add(1, Ordering::Relaxed);
-            let Some(lines) = parts.get(i) else {
-                return;
-            };
-            let mut pass = Pass {
-                turn: &turn,
-                moved: &moved,
-                stop: false,
-            };
-            if lock(&turn).stopped {
-                return;
-            }
-            let started = Instant::now();
-            let offset = usize::from(!(file_start && i == 0));
-            let mut out = ParseOutcome::default();
-            // Room for the part's events before it fills (records are rarely under 512
-            // bytes), so the vector does not grow by doubling.
-            out.events.reserve(lines.len() / 512);
-            let n = parse_lines_into(lines, offset, ctx, &mut out);
-            let took = started.elapsed();
-            let mut t = lock(&turn);
-            while t.due != i && !t.stopped {
-                t = moved.wait(t).unwrap_or_else(PoisonError::into_inner);
-            }
-            if t.stopped {
-                return;
-            }
-            drop(t);
-            let p = Parsed {
-                out,
-                lines: n,
-                offset,
-                took,
-            };
-            pass.stop = lock(&handover).deliver(p).is_break();
-        }
+    let stopped = h.stopped;
+    let shared = Shared {
+        queue: Mutex::new(Queue {
+            waiting: VecDeque::new(),
+            queued: 0,
+            due: 0,
+            finished: stopped,
+            stopped,
+        }),
+        moved: Condvar::new(),
+        file_start: h.lines_before == 0,
+        handover: Mutex::new(&mut *h),
+        ctx,
     };
-    let work = &work;
+    let mut reader = Reader {
+        blocks,
+        out: VecDeque::new(),
+        part_size,
+    };
     std::thread::scope(|scope| {
-        let helper = spawn_parser(scope, "vigil-parse-part", work);
-        beside();
-        work();
+        let helper = spawn_parser(scope, "vigil-parse-part", || {
+            shared.work::<NoBlocks>(None);
+        });
+        shared.work(Some(&mut reader));
         if let Ok(helper) = helper
             && let Err(panic) = helper.join()
         {
             std::panic::resume_unwind(panic);
         }
     });
-    let stopped = lock(&turn).stopped;
+    let stopped = lock(&shared.queue).stopped;
     h.stopped |= stopped;
+    for b in reader.out {
+        if let Ok(b) = Arc::try_unwrap(b) {
+            reader.blocks.give_back(b);
+        }
+    }
+}
+
+/// No blocks: the type of the helper's (absent) reader.
+struct NoBlocks;
+
+impl Blocks for NoBlocks {
+    fn next_block(&mut self, _spare: Vec<u8>) -> Option<Piece> {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -213,6 +401,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::limits::Limits;
+    use crate::reason::{Location, SkipReason};
     use std::path::Path;
 
     fn line(i: usize) -> String {
@@ -222,7 +411,7 @@ mod tests {
         )
     }
 
-    /// Parts of whole lines; every seventh line is broken, so there are skips to number.
+    /// `n` lines; every seventh is broken, so there are skips to number.
     fn text(n: usize) -> String {
         let mut s = String::new();
         for i in 0..n {
@@ -236,57 +425,107 @@ mod tests {
         s
     }
 
-    fn split(t: &str, size: usize) -> Vec<&[u8]> {
-        let mut out = Vec::new();
-        let mut rest = t.as_bytes();
-        while !rest.is_empty() {
-            let end = rest
-                .get(size..)
-                .and_then(|r| memchr::memchr(b'\n', r))
-                .map_or(rest.len(), |i| size + i + 1);
-            let (a, b) = rest.split_at(end);
-            out.push(a);
-            rest = b;
+    /// Blocks of whole lines of about `size` bytes, handed out in order.
+    struct Given(VecDeque<Piece>);
+
+    impl Given {
+        fn of(t: &str, size: usize) -> Self {
+            let b = t.as_bytes();
+            Given(
+                cut(b, size)
+                    .into_iter()
+                    .map(|r| Piece::Lines(b[r].to_vec()))
+                    .collect(),
+            )
         }
-        out
+    }
+
+    impl Blocks for Given {
+        fn next_block(&mut self, _spare: Vec<u8>) -> Option<Piece> {
+            self.0.pop_front()
+        }
+    }
+
+    fn ctx() -> FileContext {
+        FileContext::for_path(Path::new("x.jsonl"), &Limits::default())
+    }
+
+    fn whole(t: &str) -> ParseOutcome {
+        let mut whole = ParseOutcome::default();
+        parse_lines_into(t.as_bytes(), 0, &ctx(), &mut whole);
+        whole
     }
 
     #[test]
     fn parts_reach_the_consumer_in_order_with_their_lines_numbered_from_the_file_start() {
         let t = text(400);
-        let ctx = FileContext::for_path(Path::new("x.jsonl"), &Limits::default());
-        let mut whole = ParseOutcome::default();
-        parse_lines_into(t.as_bytes(), 0, &ctx, &mut whole);
+        let whole = whole(&t);
         let want: Vec<String> = whole.events.iter().map(|e| e.id.clone()).collect();
         let want_lines: Vec<Option<usize>> = whole.skips.iter().map(|s| s.location.line).collect();
         assert!(want.len() > 300 && want_lines.len() > 50);
-        for size in [1, 100, 900, 5000, 1 << 20] {
+        for (block, part) in [(1, 1), (3000, 1), (3000, 700), (9000, 100), (1 << 20, 5000)] {
             let mut seen = Vec::new();
             let mut each = |v: &mut Vec<Event>| {
                 seen.extend(v.drain(..).map(|e| e.id));
                 ControlFlow::Continue(())
             };
             let mut h = Handover::new(&mut each);
-            let parts = split(&t, size);
-            // Two blocks, as the reader hands them.
-            let (a, b) = parts.split_at(parts.len() / 2);
-            let mut beside_ran = 0;
-            parse_parts(a, &ctx, &mut h, || beside_ran += 1);
-            parse_parts(b, &ctx, &mut h, || beside_ran += 1);
-            assert_eq!(beside_ran, 2);
+            parse_on_two(&mut Given::of(&t, block), part, &ctx(), &mut h);
             let lines: Vec<Option<usize>> = h.skips.iter().map(|s| s.location.line).collect();
-            assert_eq!(lines, want_lines, "part size {size}");
+            assert_eq!(lines, want_lines, "blocks {block}, parts {part}");
             assert_eq!(h.records, whole.records);
             assert_eq!(h.lines_before, 400);
+            assert!(!h.stopped);
             drop(h);
-            assert_eq!(seen, want, "part size {size}");
+            assert_eq!(seen, want, "blocks {block}, parts {part}");
         }
+    }
+
+    #[test]
+    fn a_line_too_long_is_numbered_where_it_stood() {
+        let (a, b) = (text(50), text(30));
+        let mut given = Given::of(&a, 500);
+        let loc = Location {
+            path: None,
+            record: None,
+            line: Some(2),
+        };
+        given.0.push_back(Piece::TooLong(Skip::new(
+            SkipReason::RecordTooLarge,
+            loc,
+            "",
+        )));
+        given.0.extend(Given::of(&b, 700).0);
+        let mut events = 0;
+        let mut each = |v: &mut Vec<Event>| {
+            events += v.len();
+            v.clear();
+            ControlFlow::Continue(())
+        };
+        let mut h = Handover::new(&mut each);
+        parse_on_two(&mut given, 300, &ctx(), &mut h);
+        let too_long: Vec<Option<usize>> = h
+            .skips
+            .iter()
+            .filter(|s| s.reason == SkipReason::RecordTooLarge)
+            .map(|s| s.location.line)
+            .collect();
+        assert_eq!(too_long, [Some(51)]);
+        // The lines after it count on from it.
+        let last = h.skips.last().unwrap().location.line.unwrap();
+        assert_eq!(
+            last,
+            51 + whole(&b).skips.last().unwrap().location.line.unwrap()
+        );
+        assert_eq!(h.lines_before, 81);
+        assert_eq!(h.records, 81);
+        drop(h);
+        assert_eq!(events, whole(&a).events.len() + whole(&b).events.len());
     }
 
     #[test]
     fn a_consumer_that_stops_gets_nothing_more() {
         let t = text(300);
-        let ctx = FileContext::for_path(Path::new("x.jsonl"), &Limits::default());
         let mut calls = 0;
         let mut each = |v: &mut Vec<Event>| {
             calls += 1;
@@ -298,10 +537,9 @@ mod tests {
             }
         };
         let mut h = Handover::new(&mut each);
-        let parts = split(&t, 200);
-        parse_parts(&parts, &ctx, &mut h, || {});
+        parse_on_two(&mut Given::of(&t, 1000), 200, &ctx(), &mut h);
         assert!(h.stopped);
-        parse_parts(&parts, &ctx, &mut h, || {});
+        parse_on_two(&mut Given::of(&t, 1000), 200, &ctx(), &mut h);
         drop(h);
         assert_eq!(calls, 3);
     }
@@ -309,8 +547,6 @@ mod tests {
     #[test]
     fn a_consumer_that_panics_stops_both_threads_and_the_panic_comes_out() {
         let t = text(300);
-        let ctx = FileContext::for_path(Path::new("x.jsonl"), &Limits::default());
-        let parts = split(&t, 100);
         let mut calls = 0;
         let mut each = |v: &mut Vec<Event>| {
             calls += 1;
@@ -320,7 +556,7 @@ mod tests {
         };
         let mut h = Handover::new(&mut each);
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            parse_parts(&parts, &ctx, &mut h, || {});
+            parse_on_two(&mut Given::of(&t, 1000), 100, &ctx(), &mut h);
         }));
         drop(h);
         assert!(caught.is_err());
@@ -330,7 +566,6 @@ mod tests {
     #[test]
     fn leftover_events_come_again_first() {
         let t = text(200);
-        let ctx = FileContext::for_path(Path::new("x.jsonl"), &Limits::default());
         let mut seen = Vec::new();
         let mut each = |v: &mut Vec<Event>| {
             // Takes all but the last event each time.
@@ -340,13 +575,10 @@ mod tests {
             ControlFlow::Continue(())
         };
         let mut h = Handover::new(&mut each);
-        let parts = split(&t, 300);
-        parse_parts(&parts, &ctx, &mut h, || {});
+        parse_on_two(&mut Given::of(&t, 2000), 300, &ctx(), &mut h);
         let left: Vec<String> = h.carry.iter().map(|e| e.id.clone()).collect();
         drop(h);
-        let mut whole = ParseOutcome::default();
-        parse_lines_into(t.as_bytes(), 0, &ctx, &mut whole);
-        let mut want: Vec<String> = whole.events.iter().map(|e| e.id.clone()).collect();
+        let mut want: Vec<String> = whole(&t).events.iter().map(|e| e.id.clone()).collect();
         let last = want.pop();
         assert_eq!(seen, want);
         assert_eq!(left, Vec::from_iter(last));

@@ -4,7 +4,7 @@
 use crate::cloudtrail::{ParseOutcome, parse_cloudtrail, parse_lines_into, starts_json_lines};
 use crate::host_format::parse_host_any;
 use crate::limits::{FileContext, Limits};
-use crate::parts::{Handover, parse_parts};
+use crate::parts::{Blocks, Handover, Piece, parse_on_two};
 use crate::reason::{Location, Skip, SkipReason};
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
@@ -263,7 +263,7 @@ fn parse_loaded(
 
 /// Reads one CloudTrail file (any shape, plain or gzip).
 pub fn read_cloudtrail_file(path: &Path, limits: &Limits) -> FileOutcome {
-    let blocks = Blocks {
+    let blocks = BlockSizes {
         block: STREAM_BLOCK,
         sub_part: SUB_PART,
         two_threads: false,
@@ -290,7 +290,7 @@ pub fn read_cloudtrail_file_each(
     threads: usize,
     each: EachPart<'_>,
 ) -> FileOutcome {
-    let blocks = Blocks {
+    let blocks = BlockSizes {
         block: if threads >= 2 {
             STREAM_BLOCK
         } else {
@@ -308,7 +308,7 @@ pub type EachPart<'a> = &'a mut (dyn FnMut(&mut Vec<Event>) -> ControlFlow<()> +
 /// How a large JSON-lines file is read: `block` bytes at a time, handed over in parts of about
 /// `sub_part` bytes, parsed on two threads or one.
 #[derive(Debug, Clone, Copy)]
-struct Blocks {
+struct BlockSizes {
     block: usize,
     sub_part: usize,
     two_threads: bool,
@@ -335,10 +335,10 @@ const STREAM_BLOCK: usize = 8 << 20;
 fn read_cloudtrail_blocks(
     path: &Path,
     limits: &Limits,
-    blocks: Blocks,
+    blocks: BlockSizes,
     mut each: Option<EachPart<'_>>,
 ) -> FileOutcome {
-    let Blocks {
+    let BlockSizes {
         block,
         sub_part,
         two_threads,
@@ -383,13 +383,7 @@ fn read_cloudtrail_blocks(
         ..FileOutcome::default()
     };
     if two_threads && let Some(each) = each {
-        let read = BlockReader {
-            path,
-            ctx: &ctx,
-            block,
-            sub_part,
-        };
-        return read.on_two_threads(file, buf, out, each);
+        return on_two_threads(file, path, &ctx, blocks, buf, out, each);
     }
     let mut parsed = ParseOutcome::default();
     // Room for as many events as the file could hold (records are rarely under 512 bytes),
@@ -482,97 +476,134 @@ fn read_cloudtrail_blocks(
     out
 }
 
-/// What the two-thread reading of a large JSON-lines file works with.
-struct BlockReader<'r> {
+/// A large JSON-lines file read a block at a time for [`parse_on_two`]: each block whole
+/// lines (a cut-off last line starts the next), or a line too long to read.
+struct FileBlocks<'r> {
+    file: File,
     path: &'r Path,
     ctx: &'r FileContext,
     block: usize,
-    sub_part: usize,
+    /// The block already read (the first, read to sniff the file).
+    pending: Option<Vec<u8>>,
+    /// The cut-off last line of the block before.
+    tail: Vec<u8>,
+    eof: bool,
+    done: bool,
+    /// Why the file could not be read to its end.
+    unreadable: Vec<Skip>,
 }
 
-impl BlockReader<'_> {
-    /// The rest of a JSON-lines file (its first block in `buf`), its parts parsed on two
-    /// threads and handed to `each` in order, while this thread reads the next block into a
-    /// second buffer (see [`crate::parts`]). Lines, skips and counts as the one-thread reading
-    /// has them.
-    fn on_two_threads(
-        &self,
-        mut file: File,
-        mut buf: Vec<u8>,
-        mut out: FileOutcome,
-        each: EachPart<'_>,
-    ) -> FileOutcome {
-        let mut h = Handover::new(each);
-        let mut next = empty_with_room(spare_buffer(), self.block.saturating_add(self.block / 2));
-        let mut eof = false;
-        loop {
-            let was_eof = eof;
-            let mut read = None;
-            match memchr::memrchr(b'\n', &buf) {
-                None if !eof => {
-                    // No line ends within a whole block: this line is longer than any record
-                    // may be.
-                    match skip_line(&mut file, &mut buf) {
-                        Ok((len, ended)) => {
-                            h.lines_before += 1;
-                            h.records += 1;
-                            let loc = Location {
-                                path: Some(self.path.to_path_buf()),
-                                record: None,
-                                line: Some(h.lines_before),
-                            };
-                            let detail =
-                                format!("{len} bytes, limit {}", self.ctx.max_record_bytes);
-                            h.skips
-                                .push(Skip::new(SkipReason::RecordTooLarge, loc, detail));
-                            eof = ended;
-                        }
+impl Blocks for FileBlocks<'_> {
+    fn next_block(&mut self, spare: Vec<u8>) -> Option<Piece> {
+        if self.done {
+            keep_buffer(spare);
+            return None;
+        }
+        let mut buf = match self.pending.take() {
+            Some(first) => {
+                keep_buffer(spare);
+                first
+            }
+            None => {
+                let mut buf = empty_with_room(spare, self.block.saturating_add(self.block / 2));
+                buf.clear();
+                buf.append(&mut self.tail);
+                if !self.eof {
+                    match fill(&mut self.file, &mut buf, self.block) {
+                        Ok(ended) => self.eof = ended,
                         Err(e) => {
-                            out.skips.push(unreadable(self.path, &e));
-                            break;
+                            self.unreadable.push(unreadable(self.path, &e));
+                            self.eof = true;
                         }
-                    }
-                    if !eof {
-                        read = Some(fill(&mut file, &mut buf, self.block));
                     }
                 }
-                last_newline => {
-                    // Whole lines now; a cut-off last line starts the next block.
-                    let cut = match (eof, last_newline) {
-                        (false, Some(i)) => i + 1,
-                        _ => buf.len(),
-                    };
-                    let (whole_lines, tail) = buf.split_at(cut);
-                    next.clear();
-                    next.extend_from_slice(tail);
-                    let parts: Vec<&[u8]> = sub_parts(whole_lines, self.sub_part).collect();
-                    parse_parts(&parts, self.ctx, &mut h, || {
-                        if !eof {
-                            read = Some(fill(&mut file, &mut next, self.block));
-                        }
-                    });
-                    std::mem::swap(&mut buf, &mut next);
-                    if h.stopped || was_eof {
-                        break;
+                buf
+            }
+        };
+        match memchr::memrchr(b'\n', &buf) {
+            None if !self.eof => {
+                // No line ends within a whole block: this line is longer than any record may
+                // be. Its line number is set when it is handed over.
+                match skip_line(&mut self.file, &mut buf) {
+                    Ok((len, ended)) => {
+                        self.eof = ended;
+                        self.tail.extend_from_slice(&buf);
+                        keep_buffer(buf);
+                        let loc = Location {
+                            path: Some(self.path.to_path_buf()),
+                            record: None,
+                            line: Some(2),
+                        };
+                        let detail = format!("{len} bytes, limit {}", self.ctx.max_record_bytes);
+                        Some(Piece::TooLong(Skip::new(
+                            SkipReason::RecordTooLarge,
+                            loc,
+                            detail,
+                        )))
+                    }
+                    Err(e) => {
+                        self.unreadable.push(unreadable(self.path, &e));
+                        self.done = true;
+                        keep_buffer(buf);
+                        None
                     }
                 }
             }
-            match read {
-                Some(Ok(ended)) => eof = ended,
-                Some(Err(e)) => {
-                    out.skips.push(unreadable(self.path, &e));
-                    eof = true;
+            last_newline => {
+                // Whole lines; a cut-off last line starts the next block.
+                let cut = match (self.eof, last_newline) {
+                    (false, Some(i)) => i + 1,
+                    _ => buf.len(),
+                };
+                self.tail
+                    .extend_from_slice(buf.get(cut..).unwrap_or_default());
+                buf.truncate(cut);
+                self.done = self.eof;
+                if buf.is_empty() {
+                    keep_buffer(buf);
+                    return None;
                 }
-                None => {}
+                Some(Piece::Lines(buf))
             }
         }
-        keep_buffer(buf);
-        keep_buffer(next);
-        out.skips.splice(0..0, std::mem::take(&mut h.skips));
-        out.records = h.records;
-        out.parsing = h.parsing;
-        out
     }
+
+    fn give_back(&mut self, buf: Vec<u8>) {
+        keep_buffer(buf);
+    }
+}
+
+/// The rest of a JSON-lines file (its first block in `buf`), its parts parsed on two threads
+/// and handed to `each` in order while this thread also reads the blocks (see
+/// [`crate::parts`]). Lines, skips and counts as the one-thread reading has them.
+#[allow(clippy::too_many_arguments)]
+fn on_two_threads(
+    file: File,
+    path: &Path,
+    ctx: &FileContext,
+    blocks: BlockSizes,
+    buf: Vec<u8>,
+    mut out: FileOutcome,
+    each: EachPart<'_>,
+) -> FileOutcome {
+    let mut h = Handover::new(each);
+    let mut reader = FileBlocks {
+        file,
+        path,
+        ctx,
+        block: blocks.block,
+        pending: Some(buf),
+        tail: Vec::new(),
+        eof: false,
+        done: false,
+        unreadable: Vec::new(),
+    };
+    parse_on_two(&mut reader, blocks.sub_part, ctx, &mut h);
+    out.skips = std::mem::take(&mut h.skips);
+    out.skips.append(&mut reader.unreadable);
+    out.records = h.records;
+    out.parsing = h.parsing;
+    out
 }
 
 /// `lines` (whole lines) cut into runs of whole lines of about `size` bytes: each ends at the
@@ -765,8 +796,8 @@ mod tests {
     }
 
     /// Blocks of `block` bytes in parts of `sub_part`, on one thread.
-    fn one(block: usize, sub_part: usize) -> Blocks {
-        Blocks {
+    fn one(block: usize, sub_part: usize) -> BlockSizes {
+        BlockSizes {
             block,
             sub_part,
             two_threads: false,
@@ -839,7 +870,7 @@ mod tests {
                 two.append(part);
                 ControlFlow::Continue(())
             };
-            let on_two = Blocks { block, sub_part, two_threads: true };
+            let on_two = BlockSizes { block, sub_part, two_threads: true };
             let streamed = read_cloudtrail_blocks(&path, &limits, on_two, Some(&mut take_two));
             proptest::prop_assert!(streamed.events.is_empty());
             proptest::prop_assert_eq!(&two, &whole.events);
