@@ -14,7 +14,7 @@
 use crate::cloudtrail::{ParseOutcome, parse_lines_into};
 use crate::depth::spawn_parser;
 use crate::limits::FileContext;
-use crate::read::EachPart;
+use crate::read::{EachPart, sub_parts};
 use crate::reason::Skip;
 use std::collections::VecDeque;
 use std::ops::{ControlFlow, Range};
@@ -148,24 +148,6 @@ impl Drop for StopOnPanic<'_> {
             self.moved.notify_all();
         }
     }
-}
-
-/// Parts a block is cut into: runs of whole lines of about `size` bytes.
-fn cut(lines: &[u8], size: usize) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < lines.len() {
-        let end = match lines
-            .get(start + size..)
-            .and_then(|t| memchr::memchr(b'\n', t))
-        {
-            Some(i) => start + size + i + 1,
-            None => lines.len(),
-        };
-        out.push(start..end);
-        start = end;
-    }
-    out
 }
 
 /// Parts queued ahead of the parsing before the reading thread reads another block (about
@@ -314,7 +296,7 @@ impl<B: Blocks> Reader<'_, B> {
                 q.waiting.push_back((n, Part::TooLong(skip)));
             }
             Some(Piece::Lines(lines)) => {
-                let ranges = cut(&lines, self.part_size);
+                let ranges: Vec<Range<usize>> = sub_parts(&lines, self.part_size).collect();
                 let block = Arc::new(lines);
                 for range in ranges {
                     let n = q.queued;
@@ -432,8 +414,7 @@ mod tests {
         fn of(t: &str, size: usize) -> Self {
             let b = t.as_bytes();
             Given(
-                cut(b, size)
-                    .into_iter()
+                sub_parts(b, size)
                     .map(|r| Piece::Lines(b[r].to_vec()))
                     .collect(),
             )

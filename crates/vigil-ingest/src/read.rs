@@ -9,7 +9,7 @@ use crate::reason::{Location, Skip, SkipReason};
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
 use std::io::{self, Read};
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
 use std::path::Path;
 use vigil_model::Event;
 
@@ -402,15 +402,7 @@ fn read_cloudtrail_blocks(
                     Ok((len, ended)) => {
                         lines_before += 1;
                         parsed.records += 1;
-                        let loc = Location {
-                            path: Some(path.to_path_buf()),
-                            record: None,
-                            line: Some(lines_before),
-                        };
-                        let detail = format!("{len} bytes, limit {}", ctx.max_record_bytes);
-                        parsed
-                            .skips
-                            .push(Skip::new(SkipReason::RecordTooLarge, loc, detail));
+                        parsed.skips.push(too_long(path, &ctx, len, lines_before));
                         eof = ended;
                     }
                     Err(e) => {
@@ -433,7 +425,8 @@ fn read_cloudtrail_blocks(
                             parse_lines_into(whole_lines, lines_before, &ctx, &mut parsed);
                     }
                     Some(each) => {
-                        for lines in sub_parts(whole_lines, sub_part) {
+                        for range in sub_parts(whole_lines, sub_part) {
+                            let lines = whole_lines.get(range).unwrap_or_default();
                             // The consumer may have traded the vector for another (an empty
                             // one, perhaps new): room for the part's events before it fills
                             // (records are rarely under 512 bytes), so it does not grow by
@@ -529,17 +522,9 @@ impl Blocks for FileBlocks<'_> {
                         self.eof = ended;
                         self.tail.extend_from_slice(&buf);
                         keep_buffer(buf);
-                        let loc = Location {
-                            path: Some(self.path.to_path_buf()),
-                            record: None,
-                            line: Some(2),
-                        };
-                        let detail = format!("{len} bytes, limit {}", self.ctx.max_record_bytes);
-                        Some(Piece::TooLong(Skip::new(
-                            SkipReason::RecordTooLarge,
-                            loc,
-                            detail,
-                        )))
+                        // Line 2 of a part read as if one line came before it (see
+                        // `crate::parts`): renumbered when handed over.
+                        Some(Piece::TooLong(too_long(self.path, self.ctx, len, 2)))
                     }
                     Err(e) => {
                         self.unreadable.push(unreadable(self.path, &e));
@@ -606,22 +591,37 @@ fn on_two_threads(
     out
 }
 
-/// `lines` (whole lines) cut into runs of whole lines of about `size` bytes: each ends at the
-/// first line end at or after `size` bytes from its start.
-fn sub_parts(lines: &[u8], size: usize) -> impl Iterator<Item = &[u8]> {
-    let mut rest = lines;
+/// `lines` (whole lines) cut into runs of whole lines of about `size` bytes, as ranges of
+/// `lines`: each ends at the first line end at or after `size` bytes from its start. (The
+/// two-thread reading, [`crate::parts`], cuts its blocks the same way.)
+pub(crate) fn sub_parts(lines: &[u8], size: usize) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut start = 0;
     std::iter::from_fn(move || {
-        if rest.is_empty() {
+        if start >= lines.len() {
             return None;
         }
-        let end = match rest.get(size..).and_then(|t| memchr::memchr(b'\n', t)) {
-            Some(i) => size + i + 1,
-            None => rest.len(),
+        let end = match lines
+            .get(start.saturating_add(size)..)
+            .and_then(|t| memchr::memchr(b'\n', t))
+        {
+            Some(i) => start + size + i + 1,
+            None => lines.len(),
         };
-        let (part, tail) = rest.split_at(end);
-        rest = tail;
+        let part = start..end;
+        start = end;
         Some(part)
     })
+}
+
+/// The skip of a line longer than any record may be: `len` bytes, line `line` of the file.
+fn too_long(path: &Path, ctx: &FileContext, len: usize, line: usize) -> Skip {
+    let loc = Location {
+        path: Some(path.to_path_buf()),
+        record: None,
+        line: Some(line),
+    };
+    let detail = format!("{len} bytes, limit {}", ctx.max_record_bytes);
+    Skip::new(SkipReason::RecordTooLarge, loc, detail)
 }
 
 /// A file read whole: its events go to `each` in one part, when there is one (the outcome then
@@ -808,7 +808,7 @@ mod tests {
     fn sub_parts_end_at_line_ends() {
         let text = b"aaaa\nbb\ncccccc\nd\n\neeee";
         for size in 0..text.len() + 2 {
-            let parts: Vec<&[u8]> = sub_parts(text, size).collect();
+            let parts: Vec<&[u8]> = sub_parts(text, size).map(|r| &text[r]).collect();
             assert_eq!(parts.concat(), text.to_vec(), "size {size}");
             let (last, rest) = parts.split_last().unwrap();
             for p in rest {

@@ -1,6 +1,7 @@
 //! Two halves of a job on two threads: this thread produces vectors of events (reading and
 //! parsing files, or reading events back from the store), a second consumes them in the order
-//! handed over (detection). Used by `vigil rules hunt` and by the ingest pipeline.
+//! handed over (detection). Used by the ingest pipeline (`vigil rules hunt` on two threads
+//! shares both between parsing and detection instead: `vigil_ingest`'s `parts.rs`).
 //!
 //! The consumer empties each vector (so the events are freed on its thread, which has time to
 //! spare: producing is the longer half) and hands it back for a later batch. On one thread, or
