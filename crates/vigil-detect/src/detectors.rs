@@ -341,13 +341,17 @@ impl RateCounters {
             .retain(|_, c| now.as_millis() - c.window_start < HOUR_MS);
     }
 
-    /// Counts `c` for its chain; returns a finding when a threshold is crossed.
-    /// `new_region_for_account` says whether the account had never used this region.
+    /// Counts `c` (at `time`) for its chain; returns a finding when a threshold is crossed,
+    /// with the evidence `evidence` makes (only then: most calls cross nothing, and an
+    /// evidence summary is formatted text). `new_region_for_account` says whether the account
+    /// had never used this region.
+    #[allow(clippy::too_many_arguments)]
     pub fn observe(
         &mut self,
         root: u64,
         c: &CloudEvent,
-        ev: &Evidence,
+        time: Timestamp,
+        evidence: &mut dyn FnMut() -> Evidence,
         after_discovery: bool,
         new_region_for_account: bool,
         config: &DetectConfig,
@@ -358,7 +362,7 @@ impl RateCounters {
         if !(s3 || ec2_launch) || !c.succeeded() {
             return None;
         }
-        let t = ev.time.as_millis();
+        let t = time.as_millis();
         let k = self.by_root.entry(root).or_default();
         let window = if ec2_launch { HOUR_MS } else { WINDOW_MS };
         if t - k.window_start >= window {
@@ -435,7 +439,7 @@ impl RateCounters {
                 ),
                 mitre("TA0040", if k.reencrypts > 0 { "T1486" } else { "T1485" }),
                 vec![EntityRef::new(EntityKind::Bucket, b)],
-                ev,
+                &evidence(),
             ));
         }
         if after_discovery && k.reads >= config.mass_read_min_objects && once(k, 2) {
@@ -452,7 +456,7 @@ impl RateCounters {
                 ),
                 mitre("TA0009", "T1530"),
                 vec![EntityRef::new(EntityKind::Bucket, b)],
-                ev,
+                &evidence(),
             ));
         }
         if ec2_launch {
@@ -495,7 +499,7 @@ impl RateCounters {
                     ),
                     mitre("TA0040", "T1496"),
                     Vec::new(),
-                    ev,
+                    &evidence(),
                 ));
             }
         }

@@ -388,7 +388,8 @@ impl Engine {
             if let Some(fd) = self.rates.observe(
                 root_h,
                 c,
-                &evidence(),
+                event.time,
+                &mut evidence,
                 after_discovery,
                 new_region_for_account,
                 &self.config,

@@ -1,7 +1,7 @@
 //! A large JSON-lines file parsed on two threads whose events still reach the consumer part by
 //! part in file order (`vigil rules hunt --threads 2`).
 //!
-//! The calling thread reads the file a block (8 MiB) at a time and queues each block's parts
+//! The calling thread reads the file a block (4 MiB) at a time and queues each block's parts
 //! (about 256 KiB of whole lines each); both threads take parts from the queue, parse them,
 //! and hand the parts they parsed to the consumer themselves, each in its turn. The consumer
 //! (detection) so runs on one thread at a time, in file order, while parsing runs on both; a

@@ -74,19 +74,43 @@ impl Actor {
 
     /// A short human name: `user/alice`, `root`, `role/Admin (session bob)`.
     pub fn display_name(&self) -> String {
+        let mut out = String::new();
+        self.push_display_name(&mut out);
+        out
+    }
+
+    /// [`Actor::display_name`] appended to `out` (event summaries are built piece by piece:
+    /// a `format!` per piece was most of their cost).
+    pub fn push_display_name(&self, out: &mut String) {
         match self {
-            Actor::Root { .. } => "root".to_string(),
-            Actor::IamUser { name, .. } => format!("user/{name}"),
+            Actor::Root { .. } => out.push_str("root"),
+            Actor::IamUser { name, .. } => {
+                out.push_str("user/");
+                out.push_str(name);
+            }
             Actor::AssumedRole {
                 role_name,
                 session_name,
                 ..
-            } => format!("role/{role_name} (session {session_name})"),
-            Actor::FederatedUser { arn, .. } => arn.rsplit(':').next().unwrap_or(arn).to_string(),
-            Actor::FederatedIdentity { provider, user } => format!("{user} via {provider}"),
-            Actor::AwsService { service } => service.to_string(),
-            Actor::AwsAccount { account, .. } => format!("account {account}"),
-            Actor::Unknown { raw_type } => raw_type.as_deref().unwrap_or("unknown").to_string(),
+            } => {
+                out.push_str("role/");
+                out.push_str(role_name);
+                out.push_str(" (session ");
+                out.push_str(session_name);
+                out.push(')');
+            }
+            Actor::FederatedUser { arn, .. } => out.push_str(arn.rsplit(':').next().unwrap_or(arn)),
+            Actor::FederatedIdentity { provider, user } => {
+                out.push_str(user);
+                out.push_str(" via ");
+                out.push_str(provider);
+            }
+            Actor::AwsService { service } => out.push_str(service),
+            Actor::AwsAccount { account, .. } => {
+                out.push_str("account ");
+                out.push_str(account);
+            }
+            Actor::Unknown { raw_type } => out.push_str(raw_type.as_deref().unwrap_or("unknown")),
         }
     }
 }

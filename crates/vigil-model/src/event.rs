@@ -216,12 +216,14 @@ impl Event {
     pub fn summary(&self) -> String {
         match &self.body {
             EventBody::Cloud(c) => {
-                let mut s = format!(
-                    "{} called {} in {}",
-                    c.actor.display_name(),
-                    c.iam_action(),
-                    c.region
-                );
+                let mut s = String::with_capacity(160);
+                c.actor.push_display_name(&mut s);
+                s.push_str(" called ");
+                s.push_str(c.service_short());
+                s.push(':');
+                s.push_str(&c.action);
+                s.push_str(" in ");
+                s.push_str(&c.region);
                 if let Some(ip) = &c.source_ip {
                     s.push_str(" from ");
                     s.push_str(ip);

@@ -33,6 +33,7 @@ mod fold;
 mod index;
 mod load;
 mod memo;
+mod needle_memo;
 mod pattern;
 mod prefilter;
 mod problem;

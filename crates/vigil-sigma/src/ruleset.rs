@@ -6,6 +6,7 @@ use crate::field::{Accessor, EventScratch, FieldMap, Val, cloud_value, with_valu
 use crate::index::{KeyIndex, KeyKind, required};
 use crate::load::{Loaded, load_text};
 use crate::memo::{self, DecisionMemo, MemoStats, Reads};
+use crate::needle_memo::NeedleMemo;
 use crate::prefilter::{CommandLineFilter, FieldNeedles, field_needles, required_needles};
 use crate::problem::LoadProblem;
 use crate::rule::{Rule, RuleRef, Target};
@@ -35,6 +36,8 @@ pub struct Scratch {
     picked: Vec<u32>,
     /// Rule decisions remembered by the values the rules read (see [`crate::memo`]).
     memo: DecisionMemo,
+    /// The rules each needle field's value led to (see [`crate::needle_memo`]).
+    needles: NeedleMemo,
     matched: Vec<u32>,
 }
 
@@ -414,8 +417,8 @@ impl RuleSet {
                 picked.clear();
                 picked.extend_from_slice(t.primary.get(&c.action));
                 picked.extend_from_slice(t.secondary.get(&c.service));
-                for (acc, extra) in &t.extra {
-                    self.pick_extra(acc, extra, event, scratch, &mut picked);
+                for (at, (acc, extra)) in t.extra.iter().enumerate() {
+                    self.pick_extra(at, acc, extra, event, scratch, &mut picked);
                 }
                 picked.extend_from_slice(&t.always);
                 self.decide(&picked, event, scratch, hits);
@@ -490,9 +493,11 @@ impl RuleSet {
         }
     }
 
-    /// Appends the rules filed under `acc` that `event` may match to `picked`.
+    /// Appends the rules filed under `acc` (the set's extra key number `at`) that `event` may
+    /// match to `picked`.
     fn pick_extra(
         &self,
+        at: usize,
         acc: &Accessor,
         extra: &Extra,
         event: &Event,
@@ -516,12 +521,23 @@ impl RuleSet {
             }
             Extra::Needle(filter) => {
                 let n = self.rules.len();
-                let (marks, folded) = (&mut scratch.marks, &mut scratch.folded);
+                let (marks, folded, needles) = (
+                    &mut scratch.marks,
+                    &mut scratch.folded,
+                    &mut scratch.needles,
+                );
                 with_value(acc, event, &mut scratch.event, |v| {
                     let mut buf = [0u8; 20];
-                    if let Some(t) = v.and_then(|v| text_of(v, &mut buf)) {
-                        filter.candidates(t, folded, marks, picked, n);
+                    let Some(t) = v.and_then(|v| text_of(v, &mut buf)) else {
+                        return;
+                    };
+                    if let Some(known) = needles.recall(self.id, at, t) {
+                        picked.extend_from_slice(known);
+                        return;
                     }
+                    let start = picked.len();
+                    filter.candidates(t, folded, marks, picked, n);
+                    needles.remember(self.id, at, t, picked.get(start..).unwrap_or_default());
                 });
             }
         }
