@@ -5,7 +5,7 @@
 //! equivalence is tested over generated and damaged records (`tests/props.rs`).
 
 use crate::depth::MAX_KEPT_DEPTH;
-use crate::memo::{self, IdentityNote};
+use crate::memo::{self, IdentityNote, ResourcesNote};
 use crate::raw::{
     Kept, RawAttributes, RawIdentity, RawIssuer, RawOnBehalfOf, RawRecord, RawResource,
     RawSessionContext,
@@ -389,7 +389,29 @@ pub fn record<'a>(c: &mut Cursor<'a>, r: &mut RawRecord<'a>) -> Scan<()> {
         }
         "resources" => {
             once(seen, 17)?;
+            c.ws();
+            let start = c.pos();
+            if let Some((len, known)) = memo::recall_resources(c.rest()) {
+                c.set_pos(start + len);
+                r.resources = None;
+                r.resources_note = ResourcesNote::Known(known);
+                return Ok(());
+            }
             r.resources = resources(c)?;
+            r.resources_note = ResourcesNote::Read(c.since(start)?);
+            Ok(())
+        }
+        // Read by nobody, but checked like any value (the general path rejects a record whose
+        // `tlsDetails` is not JSON): a text checked before is stepped over ([`crate::memo`]).
+        "tlsDetails" => {
+            c.ws();
+            let start = c.pos();
+            if let Some(len) = memo::recall_checked(c.rest()) {
+                c.set_pos(start + len);
+                return Ok(());
+            }
+            ignore(c)?;
+            memo::remember_checked(c.since(start)?);
             Ok(())
         }
         "detail" => {

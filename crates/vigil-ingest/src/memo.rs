@@ -1,42 +1,54 @@
-//! `userIdentity` objects the fast path has already read, remembered by their exact text, so
-//! that the same bytes met again are stepped over instead of read again.
+//! Parts of a record the fast path has already read, remembered by their exact text, so that
+//! the same bytes met again are stepped over instead of read again: `userIdentity` objects
+//! (with what normalisation derives from them), `resources` arrays (with the resources they
+//! normalise to), and `tlsDetails` objects (read by nobody, but checked as JSON).
 //!
 //! Why: a session's `userIdentity` is the same object in every call it makes (same keys, same
 //! order, same creation date). On the 100k-event benchmark corpus an identity is 470 of a
 //! record's 1,500 bytes, and reading and normalising it (the scan, then
 //! [`crate::actor::actor`]) was a sixth of a whole hunt; 94 % of records carry one of the 64
-//! identities seen most recently.
+//! identities seen most recently. Agents and services call the same resources over and over
+//! (an instance's agent names its instance, a key's users name the key) and each client sends
+//! the same TLS details: in the 20k-event hunt, reading `resources` arrays and stepping over
+//! `tlsDetails` were about 5 % of the instructions, and 99 % of both were texts read before.
 //!
-//! Why that is exact: a remembered text is one whole JSON object the fast path read without
-//! bailing. An object ends at its own closing brace, so input that starts with those bytes holds
-//! that same object, which reads to the same result. What is remembered
-//! with it is derived from the text alone. A text with a line feed is never remembered: reading
-//! JSON lines, a record may not run past its line.
+//! Why that is exact: a remembered text is one whole JSON value the fast path read without
+//! bailing. An object or array ends at its own closing bracket, so input that starts with those
+//! bytes holds that same value, which reads to the same result. What is remembered with it is
+//! derived from the text alone. A text with a line feed is never remembered: reading JSON
+//! lines, a record may not run past its line.
 //!
-//! The memo is per thread (a parser thread reads file after file, and a hunt reads a file in
+//! The memos are per thread (a parser thread reads file after file, and a hunt reads a file in
 //! parts: a memo per part would start cold each time), small and bounded: 32 sets of 4, a set
-//! found by a hash of a text's first bytes. Texts shorter than that key are not remembered
-//! (they are cheap to read, and the lookup could not key them). A text is remembered the second
-//! time it is read (each set keeps a hash of each of its last 8 one-off texts), so input
-//! whose identities never repeat pays a lookup and a hash per record, not a copy: remembering
-//! every text cost the ingest benchmark, whose identities were all distinct, a fifth of its
-//! parse rate.
+//! found by a hash of a text's first bytes (how many depends on the field: enough to reach
+//! past what its texts share). Texts shorter than that key are not remembered (they are cheap
+//! to read, and the lookup could not key them). A text is remembered the second time it is
+//! read (each set keeps a hash of each of its last 8 one-off texts), so input whose texts
+//! never repeat pays a lookup and a hash per field, not a copy: remembering every text cost
+//! the ingest benchmark, whose identities were all distinct, a fifth of its parse rate.
 //!
-//! Tried and dropped: the same memo for the values the reader only checks and steps over
-//! (`tlsDetails`, `requestParameters`). Those share long beginnings (`{"cipherSuite":"TLS_…`),
-//! so keyed by their first bytes they crowded into a few sets and mostly missed; the 20k-event
-//! hunt went from 499.6M to 505.2M instructions.
+//! Tried and dropped: `requestParameters` in the same way. Its texts share long beginnings
+//! and differ later (ids, names, times), so keyed by their first bytes they crowd into a few
+//! sets and mostly miss (a third of them found, simulated over the 20k-event corpus); one memo
+//! for them and `tlsDetails` together took the 20k-event hunt from 499.6M to 505.2M
+//! instructions.
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use vigil_model::{Actor, CompactString};
+use vigil_model::{Actor, CompactString, ResourceRef};
 
 const SETS: usize = 32;
 const WAYS: usize = 4;
 /// Hashes of texts seen once, per set: a text is remembered the second time it is seen.
 const GHOSTS: usize = 8;
 /// Leading bytes that key an identity (sessions of one role share their first sixty or so).
-const KEY: usize = 96;
+const IDENTITY_KEY: usize = 96;
+/// Leading bytes that key a `resources` array: its first ARN runs past the shared
+/// `[{"ARN":"arn:aws:<service>:<region>:<account>:` into the resource's own name.
+const RESOURCES_KEY: usize = 64;
+/// Leading bytes that key a value only checked and stepped over (`tlsDetails`: agents share a
+/// cipher suite, then differ in the host they named).
+const CHECKED_KEY: usize = 96;
 
 /// What normalisation takes from a `userIdentity`: everything it derives from the identity
 /// alone. An identity without its own `accountId` is not remembered (its actor takes the
@@ -61,27 +73,38 @@ pub enum IdentityNote<'a> {
     Known(Rc<IdentityFacts>),
 }
 
-struct Entry {
-    text: Box<str>,
-    facts: Rc<IdentityFacts>,
+/// How the fast path came by a record's `resources` (the general path leaves it `Unread`).
+#[derive(Debug, Default)]
+pub enum ResourcesNote<'a> {
+    #[default]
+    Unread,
+    /// Read into the record's `resources` from this text.
+    Read(&'a str),
+    /// Stepped over: the memo knew the text and what it normalises to (`resources` is none).
+    Known(Rc<[ResourceRef]>),
 }
 
-/// Identity texts and what they came to, in sets picked by their first [`KEY`] bytes.
-struct Memo {
-    sets: [[Option<Entry>; WAYS]; SETS],
+struct Entry<F> {
+    text: Box<str>,
+    facts: F,
+}
+
+/// Texts and what they came to (`F`), in sets picked by their first `KEY` bytes.
+struct Memo<F, const KEY: usize> {
+    sets: [[Option<Entry<F>>; WAYS]; SETS],
     /// Hashes of recent texts not (yet) remembered, and where the next one goes.
     ghosts: [[u64; GHOSTS]; SETS],
     next_ghost: [usize; SETS],
 }
 
-/// The hash of a text's first [`KEY`] bytes, and the set it picks.
+/// The hash of a text's first bytes, and the set it picks.
 fn head(key: &[u8]) -> (u64, usize) {
     let h = xxhash_rust::xxh3::xxh3_64(key);
     // Truncation is intended: the hash only picks a set.
     (h, (h as usize) % SETS)
 }
 
-impl Memo {
+impl<F: Clone, const KEY: usize> Memo<F, KEY> {
     fn new() -> Self {
         Memo {
             sets: std::array::from_fn(|_| std::array::from_fn(|_| None)),
@@ -91,7 +114,7 @@ impl Memo {
     }
 
     /// The length of the remembered text `rest` starts with, and what it came to.
-    fn recall(&mut self, rest: &[u8]) -> Option<(usize, Rc<IdentityFacts>)> {
+    fn recall(&mut self, rest: &[u8]) -> Option<(usize, F)> {
         let (_, s) = head(rest.get(..KEY)?);
         let set = self.sets.get_mut(s)?;
         let way = set.iter().position(|e| {
@@ -100,17 +123,18 @@ impl Memo {
         })?;
         // Most recent first, so the least recent is the one replaced.
         set[..=way].rotate_right(1);
-        set[0].as_ref().map(|e| (e.text.len(), Rc::clone(&e.facts)))
+        set[0].as_ref().map(|e| (e.text.len(), e.facts.clone()))
     }
 
     /// Remembers `text` with what `make` makes of it, if it has been seen (and not remembered)
     /// recently: a text seen only once costs a hash, not a copy. Texts the memo cannot key or
-    /// may not hold are let go.
-    fn remember(&mut self, text: &str, make: impl FnOnce() -> IdentityFacts) {
+    /// may not hold are let go: shorter than the key, not an object or array, or with a line
+    /// feed (reading JSON lines, a record may not run past its line).
+    fn remember(&mut self, text: &str, make: impl FnOnce() -> F) {
         let Some(key) = text.as_bytes().get(..KEY) else {
             return;
         };
-        if key.first() != Some(&b'{') {
+        if !matches!(key.first(), Some(b'{' | b'[')) {
             return;
         }
         let (head, s) = head(key);
@@ -144,13 +168,15 @@ impl Memo {
         set.rotate_right(1);
         set[0] = Some(Entry {
             text: text.into(),
-            facts: Rc::new(make()),
+            facts: make(),
         });
     }
 }
 
 thread_local! {
-    static IDENTITIES: RefCell<Memo> = RefCell::new(Memo::new());
+    static IDENTITIES: RefCell<Memo<Rc<IdentityFacts>, IDENTITY_KEY>> = RefCell::new(Memo::new());
+    static RESOURCES: RefCell<Memo<Rc<[ResourceRef]>, RESOURCES_KEY>> = RefCell::new(Memo::new());
+    static CHECKED: RefCell<Memo<(), CHECKED_KEY>> = RefCell::new(Memo::new());
 }
 
 /// The facts of the identity `rest` starts with, and its length, when this thread knows it.
@@ -161,13 +187,39 @@ pub(crate) fn recall_identity(rest: &[u8]) -> Option<(usize, Rc<IdentityFacts>)>
 /// Remembers what the identity object `text` came to (made by `make`, only when the text is
 /// to be remembered). The caller knows the identity has its own account.
 pub(crate) fn remember_identity(text: &str, make: impl FnOnce() -> IdentityFacts) {
-    IDENTITIES.with(|m| m.borrow_mut().remember(text, make));
+    IDENTITIES.with(|m| m.borrow_mut().remember(text, || Rc::new(make())));
+}
+
+/// The resources the `resources` array `rest` starts with normalises to, and its length, when
+/// this thread knows it.
+pub(crate) fn recall_resources(rest: &[u8]) -> Option<(usize, Rc<[ResourceRef]>)> {
+    RESOURCES.with(|m| m.borrow_mut().recall(rest))
+}
+
+/// Remembers what the `resources` array `text` normalised to (made by `make`, only when the
+/// text is to be remembered).
+pub(crate) fn remember_resources(text: &str, make: impl FnOnce() -> Vec<ResourceRef>) {
+    RESOURCES.with(|m| m.borrow_mut().remember(text, || Rc::from(make())));
+}
+
+/// The length of the valid JSON value `rest` starts with, when this thread has checked that
+/// same text before.
+pub(crate) fn recall_checked(rest: &[u8]) -> Option<usize> {
+    CHECKED.with(|m| m.borrow_mut().recall(rest).map(|(len, ())| len))
+}
+
+/// Remembers that `text` is one valid JSON value (an object or array the cursor checked and
+/// stepped over).
+pub(crate) fn remember_checked(text: &str) {
+    CHECKED.with(|m| m.borrow_mut().remember(text, || ()));
 }
 
 /// Forgets everything this thread remembers (tests that must start cold).
 #[cfg(test)]
 pub(crate) fn forget() {
     IDENTITIES.with(|m| *m.borrow_mut() = Memo::new());
+    RESOURCES.with(|m| *m.borrow_mut() = Memo::new());
+    CHECKED.with(|m| *m.borrow_mut() = Memo::new());
 }
 
 #[cfg(test)]
@@ -227,6 +279,34 @@ mod tests {
         let s = format!("\"{}\"", "x".repeat(100));
         keep(&s);
         assert!(recall_identity(s.as_bytes()).is_none());
+    }
+
+    #[test]
+    fn checked_and_resource_texts_are_recalled_exactly() {
+        forget();
+        let tls = r#"{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"ssm.us-east-1.amazonaws.com"}"#;
+        remember_checked(tls);
+        assert_eq!(recall_checked(tls.as_bytes()), None, "seen once");
+        remember_checked(tls);
+        let rest = format!("{tls},\"userAgent\":\"x\"}}");
+        assert_eq!(recall_checked(rest.as_bytes()), Some(tls.len()));
+        let longer = tls.replace("\"}", "\",\"x\":1}");
+        assert_eq!(recall_checked(longer.as_bytes()), None);
+        // Each memo keeps its own texts.
+        assert!(recall_resources(rest.as_bytes()).is_none());
+        let res = r#"[{"ARN":"arn:aws:ec2:us-east-1:111122223333:instance/i-0abc","type":"AWS::EC2::Instance"}]"#;
+        let refs = || {
+            vec![ResourceRef {
+                id: "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc".into(),
+                kind: Some("AWS::EC2::Instance".into()),
+                account: None,
+            }]
+        };
+        remember_resources(res, refs);
+        remember_resources(res, refs);
+        let (len, known) = recall_resources(res.as_bytes()).unwrap();
+        assert_eq!((len, known.to_vec()), (res.len(), refs()));
+        assert_eq!(recall_checked(res.as_bytes()), None);
     }
 
     #[test]

@@ -3,10 +3,10 @@
 use crate::actor::actor;
 use crate::depth;
 use crate::limits::FileContext;
-use crate::memo::{self, IdentityFacts, IdentityNote};
-use crate::raw::{Kept, RawRecord};
+use crate::memo::{self, IdentityFacts, IdentityNote, ResourcesNote};
+use crate::raw::{Kept, RawRecord, RawResource};
 use crate::reason::SkipReason;
-use crate::text::Text;
+use crate::text::{Lenient, Text};
 use crate::timefmt::parse_time;
 use vigil_model::{CloudEvent, CompactString, Event, EventBody, EventSource, RawJson, ResourceRef};
 
@@ -52,6 +52,21 @@ fn check_depth(v: &Option<Kept<'_>>, field: &'static str) -> Result<(), (SkipRea
         )),
         _ => Ok(()),
     }
+}
+
+/// The resources a record names: those with an ARN (or id), in order.
+fn resource_refs(raw: Option<Vec<Lenient<RawResource<'_>>>>) -> Vec<ResourceRef> {
+    raw.unwrap_or_default()
+        .into_iter()
+        .filter_map(|r| r.0)
+        .filter_map(|r| {
+            Some(ResourceRef {
+                id: opt(r.arn)?,
+                kind: opt(r.kind),
+                account: opt(r.account_id),
+            })
+        })
+        .collect()
 }
 
 /// `vigil-<xxh3-128 hex>`: a deterministic id for input that has none, so re-ingesting the same
@@ -132,20 +147,16 @@ pub fn normalise(
         .map(Text::into_string)
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| derived_id(raw));
-    let resources = rec
-        .resources
-        .take()
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|r| r.0)
-        .filter_map(|r| {
-            Some(ResourceRef {
-                id: opt(r.arn)?,
-                kind: opt(r.kind),
-                account: opt(r.account_id),
-            })
-        })
-        .collect();
+    let resources: Vec<ResourceRef> = match std::mem::take(&mut rec.resources_note) {
+        ResourcesNote::Known(known) => known.to_vec(),
+        note => {
+            let refs = resource_refs(rec.resources.take());
+            if let ResourcesNote::Read(text) = note {
+                memo::remember_resources(text, || refs.clone());
+            }
+            refs
+        }
+    };
     let cloud = CloudEvent {
         account,
         region,

@@ -3,7 +3,7 @@
 //! unknown fields are skipped. The same struct also reads the envelopes that wrap a record
 //! (EventBridge's `detail`, `lookup-events`' `CloudTrailEvent`).
 
-use crate::memo::IdentityNote;
+use crate::memo::{IdentityNote, ResourcesNote};
 use crate::text::{Flag, Lenient, Text};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -42,6 +42,8 @@ pub struct RawRecord<'a> {
     pub cloudtrail_event: Option<Text<'a>>,
     /// How the fast path read `user_identity` ([`crate::memo`]).
     pub identity_note: IdentityNote<'a>,
+    /// How the fast path read `resources` ([`crate::memo`]).
+    pub resources_note: ResourcesNote<'a>,
 }
 
 /// A JSON value kept verbatim (`requestParameters`, an envelope's `detail`): its text, as the
