@@ -114,7 +114,7 @@ pub fn ua_family(ua: &str) -> Option<&str> {
     // `char`-pattern forms were 2 % of a hunt. The same result as trimming first, which a
     // property test checks: trailing whitespace matters only when no delimiter comes before it.
     // Most agents start with a printable ASCII byte other than `[`: nothing to trim then
-    // (`trim_start` decodes characters; it was half of this function's cost).
+    // (`trim_start` decodes characters; it was most of this function's cost).
     let plain = ua
         .as_bytes()
         .first()

@@ -105,6 +105,17 @@ fn object_into<'a, T>(
     }
 }
 
+/// What `recall` knew of the value at the cursor (after whitespace), the cursor then past it;
+/// `None` with the cursor at the value when it knew nothing ([`crate::memo`]).
+#[inline]
+fn recalled<T>(c: &mut Cursor<'_>, recall: impl FnOnce(&[u8]) -> Option<(usize, T)>) -> Option<T> {
+    c.ws();
+    let start = c.pos();
+    let (len, known) = recall(c.rest())?;
+    c.set_pos(start + len);
+    Some(known)
+}
+
 /// Skips the value of a key nobody reads.
 #[inline]
 fn ignore(c: &mut Cursor<'_>) -> Scan<()> {
@@ -360,14 +371,12 @@ pub fn record<'a>(c: &mut Cursor<'a>, r: &mut RawRecord<'a>) -> Scan<()> {
         }
         "userIdentity" => {
             once(seen, 13)?;
-            c.ws();
-            let start = c.pos();
-            if let Some((len, known)) = memo::recall_identity(c.rest()) {
-                c.set_pos(start + len);
+            if let Some(known) = recalled(c, memo::recall_identity) {
                 r.user_identity = None;
                 r.identity_note = IdentityNote::Known(known);
                 return Ok(());
             }
+            let start = c.pos();
             identity(c, &mut r.user_identity)?;
             r.identity_note = IdentityNote::Read(c.since(start)?);
             Ok(())
@@ -389,14 +398,12 @@ pub fn record<'a>(c: &mut Cursor<'a>, r: &mut RawRecord<'a>) -> Scan<()> {
         }
         "resources" => {
             once(seen, 17)?;
-            c.ws();
-            let start = c.pos();
-            if let Some((len, known)) = memo::recall_resources(c.rest()) {
-                c.set_pos(start + len);
+            if let Some(known) = recalled(c, memo::recall_resources) {
                 r.resources = None;
                 r.resources_note = ResourcesNote::Known(known);
                 return Ok(());
             }
+            let start = c.pos();
             r.resources = resources(c)?;
             r.resources_note = ResourcesNote::Read(c.since(start)?);
             Ok(())
@@ -404,12 +411,10 @@ pub fn record<'a>(c: &mut Cursor<'a>, r: &mut RawRecord<'a>) -> Scan<()> {
         // Read by nobody, but checked like any value (the general path rejects a record whose
         // `tlsDetails` is not JSON): a text checked before is stepped over ([`crate::memo`]).
         "tlsDetails" => {
-            c.ws();
-            let start = c.pos();
-            if let Some(len) = memo::recall_checked(c.rest()) {
-                c.set_pos(start + len);
+            if recalled(c, |rest| memo::recall_checked(rest).map(|len| (len, ()))).is_some() {
                 return Ok(());
             }
+            let start = c.pos();
             ignore(c)?;
             memo::remember_checked(c.since(start)?);
             Ok(())

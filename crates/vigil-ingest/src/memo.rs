@@ -62,27 +62,24 @@ pub struct IdentityFacts {
     pub invoked_by: Option<CompactString>,
 }
 
-/// How the fast path came by a record's `userIdentity` (the general path leaves it `Unread`).
+/// How the fast path came by a part of a record it remembers (the general path leaves it
+/// `Unread`).
 #[derive(Debug, Default)]
-pub enum IdentityNote<'a> {
+pub enum Note<'a, F> {
     #[default]
     Unread,
-    /// Read into the record's `user_identity` from this text.
+    /// Read into the record from this text.
     Read(&'a str),
-    /// Stepped over: the memo knew the text (`user_identity` is none).
-    Known(Rc<IdentityFacts>),
+    /// Stepped over: the memo knew the text, and this is what it came to (the record's own
+    /// field is none).
+    Known(F),
 }
 
-/// How the fast path came by a record's `resources` (the general path leaves it `Unread`).
-#[derive(Debug, Default)]
-pub enum ResourcesNote<'a> {
-    #[default]
-    Unread,
-    /// Read into the record's `resources` from this text.
-    Read(&'a str),
-    /// Stepped over: the memo knew the text and what it normalises to (`resources` is none).
-    Known(Rc<[ResourceRef]>),
-}
+/// How the fast path came by a record's `userIdentity`.
+pub type IdentityNote<'a> = Note<'a, Rc<IdentityFacts>>;
+
+/// How the fast path came by a record's `resources` (what they normalise to, when known).
+pub type ResourcesNote<'a> = Note<'a, Rc<[ResourceRef]>>;
 
 struct Entry<F> {
     text: Box<str>,
