@@ -420,7 +420,7 @@ fn session_expiry(
         .credentials
         .as_ref()
         .and_then(|c| c.expiration.as_deref())
-        .and_then(|s| Timestamp::parse(s).ok())
+        .and_then(Timestamp::parse_credential_expiry)
     {
         return t;
     }

@@ -70,17 +70,20 @@ fn call(
     }
 }
 
+/// An `AssumeRole` whose credentials expire at 2023-11-14T23:13:20Z, an hour after the
+/// tests' `t`, as CloudTrail prints it; the request asks for twelve hours, so sessions that end
+/// within the hour show the response's expiration was read.
 fn assume(mut e: Event, role_arn: &str, new_key: &str) -> Event {
     if let EventBody::Cloud(c) = &mut e.body {
         c.request_parameters = Some(
             RawJson::parse(format!(
-                r#"{{"roleArn":"{role_arn}","roleSessionName":"s","durationSeconds":3600}}"#
+                r#"{{"roleArn":"{role_arn}","roleSessionName":"s","durationSeconds":43200}}"#
             ))
             .unwrap(),
         );
         c.response_elements = Some(
             RawJson::parse(format!(
-                r#"{{"credentials":{{"accessKeyId":"{new_key}","sessionToken":"x","expiration":"Jan 1, 2030, 1:00:00 AM"}},"assumedRoleUser":{{"arn":"arn:aws:sts::1:assumed-role/r/s"}}}}"#
+                r#"{{"credentials":{{"accessKeyId":"{new_key}","sessionToken":"x","expiration":"Nov 14, 2023, 11:13:20 PM"}},"assumedRoleUser":{{"arn":"arn:aws:sts::1:assumed-role/r/s"}}}}"#
             ))
             .unwrap(),
         );
@@ -150,7 +153,7 @@ fn role_chaining_across_accounts_resolves_to_the_first_key() {
     assert_eq!(chain.hops.len(), 2);
     assert_eq!(chain.hops[1].account, OTHER);
     assert_eq!(chain.root, "key:AKIAAAAAAAAAAAAAAAA1");
-    // Sessions expire (after their requested hour) and are forgotten.
+    // Sessions expire (when the response said, an hour in) and are forgotten.
     let late = call(
         "4",
         t + 2 * 3_600_000,

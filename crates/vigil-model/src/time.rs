@@ -47,6 +47,27 @@ impl Timestamp {
             .map_err(|_| TimestampError(truncate_for_message(s)))
     }
 
+    /// When temporary credentials expire, as an STS response in CloudTrail gives it: RFC 3339,
+    /// or CloudTrail's own English shape, `Oct 4, 2026, 9:00:22 PM` (also seen without the
+    /// comma after the year), which is UTC. `None` when it is neither.
+    pub fn parse_credential_expiry(s: &str) -> Option<Self> {
+        if let Ok(t) = Timestamp::parse(s) {
+            return Some(t);
+        }
+        let s = s.trim();
+        let shape = if s.split(',').count() == 3 {
+            "%b %d, %Y, %I:%M:%S %p"
+        } else {
+            "%b %d, %Y %I:%M:%S %p"
+        };
+        let civil = jiff::fmt::strtime::parse(shape, s)
+            .ok()?
+            .to_datetime()
+            .ok()?;
+        let t = civil.to_zoned(jiff::tz::TimeZone::UTC).ok()?;
+        Some(Timestamp(t.timestamp().as_millisecond()))
+    }
+
     /// RFC 3339 in UTC (`Z`), with milliseconds only when they are not zero.
     pub fn to_rfc3339(self) -> String {
         self.to_string()
@@ -188,6 +209,39 @@ mod tests {
             Timestamp::from_millis(1_714_566_896_789).to_string(),
             "2024-05-01T12:34:56.789Z"
         );
+    }
+
+    #[test]
+    fn reads_credential_expiry_in_cloudtrail_english() {
+        let want = Timestamp::parse("2026-10-04T21:00:22Z").ok();
+        for text in [
+            "Oct 4, 2026, 9:00:22 PM",
+            "Oct 4, 2026 9:00:22 PM",
+            "Oct 04, 2026, 09:00:22 PM",
+            "2026-10-04T21:00:22Z",
+        ] {
+            assert_eq!(Timestamp::parse_credential_expiry(text), want, "{text}");
+        }
+        let midnight = Timestamp::parse("2020-01-22T00:43:08Z").ok();
+        assert_eq!(
+            Timestamp::parse_credential_expiry("Jan 22, 2020 12:43:08 AM"),
+            midnight
+        );
+        let noon = Timestamp::parse("2020-01-22T12:43:08Z").ok();
+        assert_eq!(
+            Timestamp::parse_credential_expiry("Jan 22, 2020 12:43:08 PM"),
+            noon
+        );
+        for bad in [
+            "",
+            "Oct 4, 2026",
+            "Foo 4, 2026, 9:00:22 PM",
+            "Feb 30, 2026, 9:00:22 PM",
+            "Oct 4, 2026, 13:00:22 PM",
+            "Oct 4, 2026, 9:00:22",
+        ] {
+            assert_eq!(Timestamp::parse_credential_expiry(bad), None, "{bad}");
+        }
     }
 
     #[test]
