@@ -332,7 +332,7 @@ impl Engine {
         }
         self.novelties.clear();
         self.spikes.clear();
-        let by_service = matches!(c.actor, Actor::AwsService { .. } | Actor::Unknown { .. })
+        let by_service = matches!(*c.actor, Actor::AwsService { .. } | Actor::Unknown { .. })
             || c.invoked_by.is_some()
             || matches!(chain.origin, Origin::Unknown);
         let mut observed = crate::baseline::Observed {
@@ -512,7 +512,7 @@ fn subjects<'a>(chain: &'a Chain, c: &'a CloudEvent) -> Subjects<'a> {
         .hops
         .last()
         .map(|h| h.role_arn.as_str())
-        .or(match &c.actor {
+        .or(match &*c.actor {
             Actor::AssumedRole { role_arn, .. } => Some(role_arn.as_str()),
             _ => None,
         })

@@ -242,7 +242,7 @@ impl IdentityResolver {
     }
 
     fn build(&mut self, c: &CloudEvent, key: Option<&str>) -> Chain {
-        match (&c.actor, key) {
+        match (&*c.actor, key) {
             (Actor::IamUser { arn, .. } | Actor::Root { arn, .. }, Some(k))
                 if k.starts_with("AKIA") =>
             {

@@ -53,7 +53,8 @@ fn delete_trail(id: &str, t: i64, key: &str, user: &str) -> Event {
                 account: "111122223333".into(),
                 arn: format!("arn:aws:iam::111122223333:user/{user}").into(),
                 name: user.into(),
-            },
+            }
+            .into(),
             access_key_id: Some(key.into()),
             source_ip: Some("198.51.100.7".into()),
             user_agent: Some("aws-cli/2.15.0".into()),
@@ -63,7 +64,7 @@ fn delete_trail(id: &str, t: i64, key: &str, user: &str) -> Event {
             request_parameters: None,
             response_elements: None,
             additional_event_data: None,
-            resources: vec![],
+            resources: Default::default(),
             invoked_by: None,
             vpc_endpoint_id: None,
         }),

@@ -35,6 +35,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 use vigil_model::{Actor, CompactString, ResourceRef};
 
 const SETS: usize = 32;
@@ -57,7 +58,7 @@ const CHECKED_KEY: usize = 96;
 pub struct IdentityFacts {
     /// Its own `accountId` (never empty).
     pub account_id: CompactString,
-    pub actor: Actor,
+    pub actor: Arc<Actor>,
     pub access_key_id: Option<CompactString>,
     pub invoked_by: Option<CompactString>,
 }
@@ -79,7 +80,7 @@ pub enum Note<'a, F> {
 pub type IdentityNote<'a> = Note<'a, Rc<IdentityFacts>>;
 
 /// How the fast path came by a record's `resources` (what they normalise to, when known).
-pub type ResourcesNote<'a> = Note<'a, Rc<[ResourceRef]>>;
+pub type ResourcesNote<'a> = Note<'a, Arc<[ResourceRef]>>;
 
 struct Entry<F> {
     text: Box<str>,
@@ -172,7 +173,7 @@ impl<F: Clone, const KEY: usize> Memo<F, KEY> {
 
 thread_local! {
     static IDENTITIES: RefCell<Memo<Rc<IdentityFacts>, IDENTITY_KEY>> = RefCell::new(Memo::new());
-    static RESOURCES: RefCell<Memo<Rc<[ResourceRef]>, RESOURCES_KEY>> = RefCell::new(Memo::new());
+    static RESOURCES: RefCell<Memo<Arc<[ResourceRef]>, RESOURCES_KEY>> = RefCell::new(Memo::new());
     static CHECKED: RefCell<Memo<(), CHECKED_KEY>> = RefCell::new(Memo::new());
 }
 
@@ -189,14 +190,14 @@ pub(crate) fn remember_identity(text: &str, make: impl FnOnce() -> IdentityFacts
 
 /// The resources the `resources` array `rest` starts with normalises to, and its length, when
 /// this thread knows it.
-pub(crate) fn recall_resources(rest: &[u8]) -> Option<(usize, Rc<[ResourceRef]>)> {
+pub(crate) fn recall_resources(rest: &[u8]) -> Option<(usize, Arc<[ResourceRef]>)> {
     RESOURCES.with(|m| m.borrow_mut().recall(rest))
 }
 
 /// Remembers what the `resources` array `text` normalised to (made by `make`, only when the
 /// text is to be remembered).
-pub(crate) fn remember_resources(text: &str, make: impl FnOnce() -> Vec<ResourceRef>) {
-    RESOURCES.with(|m| m.borrow_mut().remember(text, || Rc::from(make())));
+pub(crate) fn remember_resources(text: &str, make: impl FnOnce() -> Arc<[ResourceRef]>) {
+    RESOURCES.with(|m| m.borrow_mut().remember(text, make));
 }
 
 /// The length of the valid JSON value `rest` starts with, when this thread has checked that
@@ -232,7 +233,7 @@ mod tests {
     fn facts(account: &str) -> IdentityFacts {
         IdentityFacts {
             account_id: account.into(),
-            actor: Actor::Unknown { raw_type: None },
+            actor: Arc::new(Actor::Unknown { raw_type: None }),
             access_key_id: None,
             invoked_by: None,
         }
@@ -299,8 +300,8 @@ mod tests {
                 account: None,
             }]
         };
-        remember_resources(res, refs);
-        remember_resources(res, refs);
+        remember_resources(res, || refs().into());
+        remember_resources(res, || refs().into());
         let (len, known) = recall_resources(res.as_bytes()).unwrap();
         assert_eq!((len, known.to_vec()), (res.len(), refs()));
         assert_eq!(recall_checked(res.as_bytes()), None);

@@ -8,6 +8,7 @@ use crate::raw::{Kept, RawRecord, RawResource};
 use crate::reason::SkipReason;
 use crate::text::{Lenient, Text};
 use crate::timefmt::parse_time;
+use std::sync::Arc;
 use vigil_model::{CloudEvent, CompactString, Event, EventBody, EventSource, RawJson, ResourceRef};
 
 /// Values to use when a record lacks its own: an EventBridge envelope's, then the S3 path's.
@@ -120,7 +121,7 @@ pub fn normalise(
             f.invoked_by.clone(),
         ),
         None => {
-            let actor = actor(identity, &account);
+            let actor = Arc::new(actor(identity, &account));
             let access_key_id = identity
                 .and_then(|i| nonempty(&i.access_key_id))
                 .map(CompactString::from);
@@ -147,10 +148,10 @@ pub fn normalise(
         .map(Text::into_string)
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| derived_id(raw));
-    let resources: Vec<ResourceRef> = match std::mem::take(&mut rec.resources_note) {
-        ResourcesNote::Known(known) => known.to_vec(),
+    let resources: Arc<[ResourceRef]> = match std::mem::take(&mut rec.resources_note) {
+        ResourcesNote::Known(known) => known,
         note => {
-            let refs = resource_refs(rec.resources.take());
+            let refs: Arc<[ResourceRef]> = resource_refs(rec.resources.take()).into();
             if let ResourcesNote::Read(text) = note {
                 memo::remember_resources(text, || refs.clone());
             }

@@ -85,9 +85,9 @@ fn actors_and_fallbacks() {
         "good/AWSLogs/111122223333/CloudTrail/eu-west-1/2024/05/01/111122223333_CloudTrail_eu-west-1_20240501T1200Z_Ab12Cd34.json.gz",
     );
     let c: Vec<_> = o.events.iter().map(|e| e.cloud().unwrap()).collect();
-    assert!(matches!(c[0].actor, Actor::Root { .. }));
-    assert!(matches!(&c[1].actor, Actor::IamUser { name, .. } if name == "alice"));
-    match &c[2].actor {
+    assert!(matches!(*c[0].actor, Actor::Root { .. }));
+    assert!(matches!(&*c[1].actor, Actor::IamUser { name, .. } if name == "alice"));
+    match &*c[2].actor {
         Actor::AssumedRole {
             role_arn,
             role_name,
@@ -107,7 +107,7 @@ fn actors_and_fallbacks() {
     }
     assert_eq!(c[2].resources.len(), 2);
     assert!(
-        matches!(&c[3].actor, Actor::AwsService { service } if service == "cloudtrail.amazonaws.com")
+        matches!(&*c[3].actor, Actor::AwsService { service } if service == "cloudtrail.amazonaws.com")
     );
     // No awsRegion / recipientAccountId: the S3 path supplies them.
     assert_eq!(
@@ -117,22 +117,22 @@ fn actors_and_fallbacks() {
 
     let o = read("good/records.json");
     let c: Vec<_> = o.events.iter().map(|e| e.cloud().unwrap()).collect();
-    assert!(matches!(c[0].actor, Actor::FederatedUser { .. }));
+    assert!(matches!(*c[0].actor, Actor::FederatedUser { .. }));
     assert!(
-        matches!(&c[1].actor, Actor::FederatedIdentity { user, .. } if user == "dave@example.com")
+        matches!(&*c[1].actor, Actor::FederatedIdentity { user, .. } if user == "dave@example.com")
     );
     assert_eq!(c[1].read_only, Some(true));
     assert_eq!(c[2].read_only, Some(false));
     assert!(
-        matches!(&c[2].actor, Actor::FederatedIdentity { provider, .. } if provider == "accounts.google.com")
+        matches!(&*c[2].actor, Actor::FederatedIdentity { provider, .. } if provider == "accounts.google.com")
     );
     assert!(
-        matches!(&c[3].actor, Actor::FederatedIdentity { provider, .. } if provider.contains("identitystore"))
+        matches!(&*c[3].actor, Actor::FederatedIdentity { provider, .. } if provider.contains("identitystore"))
     );
-    assert!(matches!(&c[4].actor, Actor::AwsAccount { account, .. } if account == "999988887777"));
+    assert!(matches!(&*c[4].actor, Actor::AwsAccount { account, .. } if account == "999988887777"));
     assert_eq!(c[4].error_code.as_deref(), Some("AccessDenied"));
-    assert!(matches!(c[5].actor, Actor::Unknown { raw_type: None }));
-    assert!(matches!(&c[6].actor, Actor::Unknown { raw_type: Some(t) } if t == "Directory"));
+    assert!(matches!(*c[5].actor, Actor::Unknown { raw_type: None }));
+    assert!(matches!(&*c[6].actor, Actor::Unknown { raw_type: Some(t) } if t == "Directory"));
     assert!(o.events[6].id.starts_with("vigil-") && o.events[6].id.len() == 38);
     // Re-reading gives the same derived id.
     assert_eq!(read("good/records.json").events[6].id, o.events[6].id);
@@ -140,7 +140,7 @@ fn actors_and_fallbacks() {
     let lake = read("good/lake.json");
     assert_eq!(lake.events[0].time.to_string(), "2024-05-01T12:05:00Z");
     let lc = lake.events[0].cloud().unwrap();
-    assert!(matches!(&lc.actor, Actor::IamUser { name, .. } if name == "alice"));
+    assert!(matches!(&*lc.actor, Actor::IamUser { name, .. } if name == "alice"));
     assert_eq!(
         lc.request_parameters.as_ref().unwrap().as_str(),
         r#"{"userName":"mallory"}"#

@@ -164,7 +164,7 @@ impl Event {
                     }
                     (None, _) => {}
                 }
-                for r in &c.resources {
+                for r in c.resources.iter() {
                     let (kind, id) = EntityRef::infer_borrowed(&r.id);
                     push(kind, id);
                 }
@@ -308,7 +308,7 @@ mod tests {
                 service: "rds.amazonaws.com".into(),
                 action: "CreateDBClusterSnapshot".into(),
                 event_type: "AwsApiCall".into(),
-                actor: Actor::Unknown { raw_type: None },
+                actor: Actor::Unknown { raw_type: None }.into(),
                 access_key_id: Some("ASIAEXAMPLE000000001".into()),
                 source_ip: Some("203.0.113.9".into()),
                 user_agent: None,
@@ -318,7 +318,7 @@ mod tests {
                 request_parameters: RawJson::parse(r#"{"dBClusterIdentifier": "prod"}"#).ok(),
                 response_elements: None,
                 additional_event_data: None,
-                resources: vec![],
+                resources: Default::default(),
                 invoked_by: None,
                 vpc_endpoint_id: None,
             }),
@@ -354,7 +354,8 @@ mod tests {
                     account: "111122223333".into(),
                     arn: "arn:aws:iam::111122223333:user/alice".into(),
                     name: "alice".into(),
-                },
+                }
+                .into(),
                 access_key_id: Some("AKIAEXAMPLE000000001".into()),
                 source_ip: Some(source_ip.into()),
                 user_agent: None,

@@ -48,7 +48,7 @@ pub fn key_owners(
             limit: Some(50),
             ..EventQuery::default()
         })?;
-        let owner = events.iter().find_map(|s| match &s.event.cloud()?.actor {
+        let owner = events.iter().find_map(|s| match &*s.event.cloud()?.actor {
             Actor::IamUser { arn, .. } | Actor::Root { arn, .. } => Some(arn.to_string()),
             _ => None,
         });

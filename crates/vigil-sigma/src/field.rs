@@ -444,7 +444,7 @@ pub(crate) fn cloud_value<'e>(acc: &Accessor, ev: &'e Event, c: &'e CloudEvent) 
         Accessor::CloudAccessKeyId => s(c.access_key_id.as_deref()),
         Accessor::CloudVpcEndpointId => s(c.vpc_endpoint_id.as_deref()),
         Accessor::ActorType => s(actor_type(&c.actor)),
-        Accessor::ActorArn => s(match &c.actor {
+        Accessor::ActorArn => s(match &*c.actor {
             Actor::Root { arn, .. }
             | Actor::IamUser { arn, .. }
             | Actor::FederatedUser { arn, .. } => Some(arn.as_str()),
@@ -452,7 +452,7 @@ pub(crate) fn cloud_value<'e>(acc: &Accessor, ev: &'e Event, c: &'e CloudEvent) 
             _ => None,
         })
         .filter(|v| *v != Val::Str("")),
-        Accessor::ActorAccountId => s(match &c.actor {
+        Accessor::ActorAccountId => s(match &*c.actor {
             Actor::Root { account, .. }
             | Actor::IamUser { account, .. }
             | Actor::AssumedRole { account, .. }
@@ -460,36 +460,36 @@ pub(crate) fn cloud_value<'e>(acc: &Accessor, ev: &'e Event, c: &'e CloudEvent) 
             | Actor::AwsAccount { account, .. } => Some(account.as_str()),
             _ => None,
         }),
-        Accessor::ActorUserName => s(match &c.actor {
+        Accessor::ActorUserName => s(match &*c.actor {
             Actor::IamUser { name, .. } => Some(name.as_str()),
             Actor::FederatedIdentity { user, .. } => Some(user.as_str()),
             _ => None,
         }),
         Accessor::ActorInvokedBy => s(c.invoked_by.as_deref()),
-        Accessor::ActorName => s(match &c.actor {
+        Accessor::ActorName => s(match &*c.actor {
             Actor::IamUser { name, .. } => Some(name.as_str()),
             Actor::AssumedRole { session_name, .. } => Some(session_name.as_str()),
             Actor::FederatedIdentity { user, .. } => Some(user.as_str()),
             Actor::Root { .. } => Some("root"),
             _ => None,
         }),
-        Accessor::IssuerArn => s(match &c.actor {
+        Accessor::IssuerArn => s(match &*c.actor {
             Actor::AssumedRole { role_arn, .. } => Some(role_arn.as_str()),
             Actor::FederatedUser { issuer, .. } => issuer.as_deref(),
             _ => None,
         }),
-        Accessor::IssuerUserName => s(match &c.actor {
+        Accessor::IssuerUserName => s(match &*c.actor {
             Actor::AssumedRole { role_name, .. } => Some(role_name.as_str()),
             _ => None,
         }),
-        Accessor::IssuerType => s(match &c.actor {
+        Accessor::IssuerType => s(match &*c.actor {
             Actor::AssumedRole { .. } => Some("Role"),
             Actor::FederatedUser {
                 issuer: Some(_), ..
             } => Some("IAMUser"),
             _ => None,
         }),
-        Accessor::MfaAuthenticated => match &c.actor {
+        Accessor::MfaAuthenticated => match &*c.actor {
             Actor::AssumedRole { mfa, .. } => Some(Val::Bool(*mfa)),
             _ => None,
         },

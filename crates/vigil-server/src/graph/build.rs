@@ -33,7 +33,7 @@ impl Baseline {
 /// The identity a cloud call belongs to, stable across sessions: the access key for an IAM
 /// user's key, the role for a role session, else the principal.
 fn identity(c: &CloudEvent) -> String {
-    match &c.actor {
+    match &*c.actor {
         Actor::AssumedRole { role_arn, .. } => role_arn.to_string(),
         a => c
             .access_key_id
@@ -231,7 +231,7 @@ impl Builder<'_> {
 
     fn cloud(&mut self, e: &Event, c: &CloudEvent, ev: bool) {
         let ident = identity(c);
-        let actor = match &c.actor {
+        let actor = match &*c.actor {
             Actor::AssumedRole {
                 session_arn,
                 role_arn,
@@ -345,7 +345,7 @@ impl Builder<'_> {
             self.node(&sid, "session", label, &arn, None, e, ev);
             self.edge(&call, &sid, "assumed");
         }
-        for r in &c.resources {
+        for r in c.resources.iter() {
             let used = self.resources_per_call.entry(call.clone()).or_insert(0);
             if *used >= self.limits.max_resources_per_call {
                 self.graph.truncated_nodes += 1;
@@ -549,7 +549,8 @@ mod tests {
                 account: "111122223333".into(),
                 arn: "arn:aws:iam::111122223333:user/bob".into(),
                 name: "bob".into(),
-            },
+            }
+            .into(),
             access_key_id: Some("AKIAEXAMPLE000000001".into()),
             source_ip: Some(ip.into()),
             user_agent: None,
@@ -559,7 +560,7 @@ mod tests {
             request_parameters: None,
             response_elements: None,
             additional_event_data: None,
-            resources: vec![],
+            resources: Default::default(),
             invoked_by: None,
             vpc_endpoint_id: None,
         };

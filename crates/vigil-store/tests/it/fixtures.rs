@@ -87,7 +87,8 @@ pub fn cloud_event(id: &str, time_ms: i64, n: usize, big: bool) -> Event {
                 account: acct.clone().into(),
                 arn: format!("arn:aws:iam::{acct}:user/{user}").into(),
                 name: user.into(),
-            },
+            }
+            .into(),
             access_key_id: Some(key(n % 11).into()),
             source_ip: Some(ip(n % 17).into()),
             user_agent: Some(
@@ -129,7 +130,8 @@ pub fn cloud_event(id: &str, time_ms: i64, n: usize, big: bool) -> Event {
                     },
                 ],
                 _ => Vec::new(),
-            },
+            }
+            .into(),
             invoked_by: None,
             vpc_endpoint_id: None,
         }),

@@ -154,7 +154,8 @@ fn segments_with_thousands_of_entities() {
                     id: format!("arn:aws:s3:::exports/part-{:05}.parquet", n / 2).into(),
                     kind: Some("AWS::S3::Object".into()),
                     account: None,
-                }];
+                }]
+                .into();
             }
             e
         })
