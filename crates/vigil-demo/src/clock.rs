@@ -154,6 +154,11 @@ mod tests {
         assert_eq!(file_stamp(t), "20261031T0307Z");
         assert_eq!(date_path(t), "2026/10/31");
         assert_eq!(sts_expiration(t), "Oct 31, 2026, 3:07:09 AM");
+        // Detection reads back what the demo writes, to the second, at both ends of the day.
+        for t in [t, at(2026, 10, 31, 0, 5, 0), at(2026, 10, 31, 12, 0, 1)] {
+            let back = Timestamp::parse_credential_expiry(&sts_expiration(t));
+            assert_eq!(back, Some(Timestamp::from_secs(t.as_secs())));
+        }
         assert_eq!(default_start().to_string(), "2026-10-01T00:00:00Z");
         // 2026-10-01 is a Thursday.
         assert_eq!(weekday(default_start()), 3);

@@ -51,10 +51,11 @@ impl Timestamp {
     /// or CloudTrail's own English shape, `Oct 4, 2026, 9:00:22 PM` (also seen without the
     /// comma after the year), which is UTC. `None` when it is neither.
     pub fn parse_credential_expiry(s: &str) -> Option<Self> {
-        if let Ok(t) = Timestamp::parse(s) {
-            return Some(t);
-        }
         let s = s.trim();
+        // A month name first: the English shape, tried without building RFC 3339's error.
+        if !s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+            return Timestamp::parse(s).ok();
+        }
         let shape = if s.split(',').count() == 3 {
             "%b %d, %Y, %I:%M:%S %p"
         } else {
