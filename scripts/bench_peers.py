@@ -22,12 +22,13 @@ CPU-second, and each tool's ratio to the reference (chainsaw when it ran, else p
 The corpus is the last 100,000 CloudTrail records of `vigil demo --scale 4` (the attack day
 and the weeks before it), flattened to JSON lines; it is made once under --work and reused.
 
-  scripts/bench_peers.py [--vigil target/release/vigil] [--work /var/tmp/vigil-bench-peers]
+  scripts/bench_peers.py [--vigil target/dist/vigil] [--work /var/tmp/vigil-bench-peers]
                          [--chainsaw PATH] [--python /var/tmp/sigma-peer/venv/bin/python]
                          [--runs 3] [--json]
 
-Build Vigil first: `cargo build --release -p vigil` (the script looks in $CARGO_TARGET_DIR
-or ./target). The pySigma venv comes from ../shared/peers/setup.sh ($PEERS_HOME/venv).
+Build Vigil first: `cargo build --profile dist -p vigil`, the build to deploy (the script looks
+in $CARGO_TARGET_DIR or ./target, and takes a `release` build when there is no `dist` one).
+The pySigma venv comes from ../shared/peers/setup.sh ($PEERS_HOME/venv).
 """
 import argparse
 import gzip
@@ -48,7 +49,8 @@ CORPUS_SIZE = 100_000
 
 def default_vigil():
     target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
-    return target / "release/vigil"
+    dist = target / "dist/vigil"
+    return dist if dist.is_file() else target / "release/vigil"
 
 
 def default_python():
@@ -171,7 +173,7 @@ def main():
 
     vigil = Path(a.vigil)
     if not vigil.is_file():
-        sys.exit(f"no vigil binary at {vigil}: run `cargo build --release -p vigil` first")
+        sys.exit(f"no vigil binary at {vigil}: run `cargo build --profile dist -p vigil` first")
     if a.python and not Path(a.python).is_file():
         sys.exit(f"no python at {a.python} (--python): run ../shared/peers/setup.sh first")
     if not SIGMA_RULES.is_dir():
@@ -180,6 +182,7 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     corpus = make_corpus(vigil, work)
     n_events = sum(1 for _ in open(corpus))
+    print(f"vigil: {vigil}")
     print(f"corpus: {corpus} ({n_events} CloudTrail records); "
           f"rules: {len(list(SIGMA_RULES.glob('*.yml')))} SigmaHQ + {REPO / 'rules'}")
 
