@@ -16,8 +16,9 @@ Each tool runs as a child process; wall time, CPU time (user + system, from wait
 memory are measured the same way for all, in --runs rounds (every tool once per round, in
 turn); each figure is the tool's median over the rounds, and the per-round column gives the
 ratio within each round, since a shared host's speed drifts between rounds. Before each
-measured run the corpus is read once, so every tool starts with it in the page cache. The table gives events per wall-second, per
-CPU-second, and each tool's ratio to the reference (chainsaw when it ran, else pySigma).
+measured run the corpus is read once, so every tool starts with it in the page cache. The
+table gives events per wall-second, per CPU-second, and each tool's ratio to the reference
+(chainsaw when it ran, else pySigma).
 
 The corpus is the last 100,000 CloudTrail records of `vigil demo --scale 4` (the attack day
 and the weeks before it), flattened to JSON lines; it is made once under --work and reused.
