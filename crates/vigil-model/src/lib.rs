@@ -11,6 +11,7 @@ pub mod cloud;
 pub mod entity;
 pub mod event;
 pub mod host;
+pub mod json_pointer;
 pub mod order;
 pub mod raw_json;
 pub mod severity;

@@ -53,8 +53,9 @@ impl RawJson {
     }
 
     /// The value at a JSON pointer (`/bucketName`, `/attributeName`), if any.
+    /// Only the value found is parsed (`json_pointer.rs`), not the whole text.
     pub fn get(&self, pointer: &str) -> Option<serde_json::Value> {
-        self.value().pointer(pointer).cloned()
+        serde_json::from_str(crate::json_pointer::find(&self.0, pointer)?).ok()
     }
 
     /// `true` for `null`, `{}` and `[]`: nothing worth keeping.
