@@ -70,6 +70,14 @@ pub struct Correlator {
     groups: FastMap<u64, Group>,
     #[serde(skip)]
     dirty: FastSet<u64>,
+    /// Groups whose alert changed since it was last copied out: copied at the next `emit`,
+    /// `sweep` or `take`, not on every repeat (a noisy rule's thousandth hit cloned the alert
+    /// and its sixty pieces of evidence each time).
+    #[serde(skip)]
+    changed_groups: FastSet<u64>,
+    /// Rule findings folded in by [`Correlator::repeat_rule`].
+    #[serde(skip)]
+    repeats_folded: u64,
     #[serde(skip)]
     out: BTreeMap<String, Alert>,
     pub stats: CorrelationStats,
@@ -91,6 +99,24 @@ fn alert_id(parts: &[&str]) -> String {
     format!("vd-{h:016x}")
 }
 
+/// What a rule finding would say, for [`Correlator::repeat_rule`].
+pub struct RuleRepeat<'a> {
+    pub rule_id: &'a str,
+    pub title: &'a str,
+    pub mitre: &'a [MitreRef],
+    pub severity: Severity,
+    pub weight: f64,
+    pub standalone: bool,
+    pub time: Timestamp,
+}
+
+/// Whether `line` is the explanation a rule finding gives (`` rule `TITLE` matched ``).
+fn is_rule_line(line: &str, title: &str) -> bool {
+    line.strip_prefix("rule `")
+        .and_then(|l| l.strip_suffix("` matched"))
+        == Some(title)
+}
+
 /// The chain context a finding is added with.
 pub struct ChainContext<'a> {
     pub root: &'a str,
@@ -102,6 +128,10 @@ pub struct ChainContext<'a> {
 impl Correlator {
     pub fn has_incident(&self, root: u64) -> bool {
         self.incidents.contains_key(&root)
+    }
+
+    pub fn repeats_folded(&self) -> u64 {
+        self.repeats_folded
     }
 
     pub fn open_incidents(&self) -> usize {
@@ -187,7 +217,7 @@ impl Correlator {
         inc.last = inc.last.max(finding.last_seen);
         for ev in &finding.evidence {
             if inc.timeline.len() < config.max_evidence
-                && !inc.timeline.iter().any(|e| e.event_id == ev.event_id)
+                && !inc.timeline.iter().rev().any(|e| e.event_id == ev.event_id)
             {
                 inc.timeline.push(ev.clone());
             }
@@ -210,6 +240,14 @@ impl Correlator {
             }
         }
         // 3. Does the incident now tell a story?
+        self.retell(root, config);
+    }
+
+    /// Whether the incident of `root` now tells a story, and which.
+    fn retell(&mut self, root: u64, config: &DetectConfig) {
+        let Some(inc) = self.incidents.get_mut(&root) else {
+            return;
+        };
         if let Some((kind, _)) = classify(inc, config) {
             if inc.composite_id.is_none() {
                 self.stats.composites += 1;
@@ -219,9 +257,76 @@ impl Correlator {
                     &inc.opened.as_millis().to_string(),
                 ]));
             }
-            inc.composite_type = Some(kind.to_string());
+            if inc.composite_type.as_deref() != Some(kind) {
+                inc.composite_type = Some(kind.to_string());
+            }
             self.dirty.insert(root);
         }
+    }
+
+    /// A rule finding that the chain's open incident already holds, seen again: folded in
+    /// without building it, with exactly the effect [`Correlator::add`] would have. Noisy rules
+    /// repeat on a chain hundreds of times, and each finding built (key, title, explanation,
+    /// tactics, entities, evidence) only to be merged and dropped cost more than the rules.
+    /// Answers `false`, having changed nothing, when the short way does not apply: no such
+    /// finding open, the incident due to close, a standalone finding (it goes to its alert
+    /// group), a suppression that scopes rules, or something the finding does not hold yet
+    /// (an entity, a tactic, its explanation).
+    pub fn repeat_rule(
+        &mut self,
+        root: u64,
+        repeat: &RuleRepeat<'_>,
+        entities: &[&[EntityRef]],
+        evidence: &mut impl FnMut() -> Evidence,
+        config: &DetectConfig,
+        suppressions: &[Suppression],
+    ) -> bool {
+        if repeat.standalone || suppressions.iter().any(Suppression::scopes_rules) {
+            return false;
+        }
+        let Some(inc) = self.incidents.get_mut(&root) else {
+            return false;
+        };
+        let t = repeat.time;
+        if t.as_millis() > inc.last.as_millis() + config.incident_window_ms {
+            return false;
+        }
+        let Some(f) = inc.findings.iter_mut().find(|f| {
+            f.key.len() == 5 + repeat.rule_id.len()
+                && f.key.strip_prefix("rule:") == Some(repeat.rule_id)
+        }) else {
+            return false;
+        };
+        let holds_line = f.explanations.len() >= crate::finding::MAX_LINES
+            || f.explanations.iter().any(|l| is_rule_line(l, repeat.title));
+        if !holds_line
+            || !repeat.mitre.iter().all(|m| f.mitre.contains(m))
+            || !entities
+                .iter()
+                .all(|es| es.iter().all(|e| f.entities.contains(e)))
+        {
+            return false;
+        }
+        self.stats.findings += 1;
+        self.repeats_folded += 1;
+        inc.last = inc.last.max(t);
+        let wants_timeline = inc.timeline.len() < config.max_evidence;
+        let wants_evidence = f.evidence.len() < crate::finding::MAX_FINDING_EVIDENCE;
+        if wants_timeline || wants_evidence {
+            let ev = evidence();
+            if wants_timeline && !inc.timeline.iter().rev().any(|e| e.event_id == ev.event_id) {
+                inc.timeline.push(ev.clone());
+            }
+            if wants_evidence && !f.evidence.iter().rev().any(|e| e.event_id == ev.event_id) {
+                f.evidence.push(ev);
+            }
+        }
+        f.last_seen = f.last_seen.max(t);
+        f.first_seen = f.first_seen.min(t);
+        f.weight = f.weight.max(repeat.weight);
+        f.severity = f.severity.max(repeat.severity);
+        self.retell(root, config);
+        true
     }
 
     fn standalone(
@@ -232,7 +337,7 @@ impl Correlator {
         config: &DetectConfig,
         suppressions: &mut [Suppression],
     ) -> Option<String> {
-        let key = value_hash(41, &format!("{root}\u{1f}{}", f.key));
+        let key = value_hash(41, &[root, "\u{1f}", &f.key].concat());
         if let Some(g) = self.groups.get_mut(&key)
             && now.as_millis() - g.last.as_millis() <= config.group_idle_ms
         {
@@ -242,15 +347,14 @@ impl Correlator {
             a.severity = a.severity.max(f.severity);
             for ev in &f.evidence {
                 if a.evidence.len() < config.max_evidence
-                    && !a.evidence.iter().any(|e| e.event_id == ev.event_id)
+                    && !a.evidence.iter().rev().any(|e| e.event_id == ev.event_id)
                 {
                     a.evidence.push(ev.clone());
                 }
             }
             self.stats.grouped += 1;
-            let id = a.id.clone();
-            self.out.insert(id.clone(), a.clone());
-            return Some(id);
+            self.changed_groups.insert(key);
+            return Some(a.id.clone());
         }
         let alert = finding_alert(
             f,
@@ -263,6 +367,12 @@ impl Correlator {
             return None;
         }
         self.stats.standalone_alerts += 1;
+        // The group this one replaces (gone idle) leaves with its last changes.
+        if self.changed_groups.remove(&key)
+            && let Some(old) = self.groups.remove(&key)
+        {
+            self.out.insert(old.alert.id.clone(), old.alert);
+        }
         let id = alert.id.clone();
         self.out.insert(id.clone(), alert.clone());
         self.groups.insert(key, Group { alert, last: now });
@@ -286,6 +396,7 @@ impl Correlator {
         config: &DetectConfig,
         suppressions: &mut [Suppression],
     ) {
+        self.copy_out_changed_groups();
         let t = now.as_millis();
         let stale: Vec<u64> = self
             .incidents
@@ -302,6 +413,7 @@ impl Correlator {
 
     /// The alerts raised or changed since the last call.
     pub fn take(&mut self, config: &DetectConfig, suppressions: &mut [Suppression]) -> Vec<Alert> {
+        self.copy_out_changed_groups();
         let dirty: Vec<u64> = self.dirty.drain().collect();
         for root in dirty {
             if let Some(inc) = self.incidents.get(&root).cloned() {
@@ -312,8 +424,19 @@ impl Correlator {
         std::mem::take(&mut self.out).into_values().collect()
     }
 
+    /// The current alert of every group that changed since the last call, into the output.
+    fn copy_out_changed_groups(&mut self) {
+        for key in self.changed_groups.drain() {
+            if let Some(g) = self.groups.get(&key) {
+                self.out.insert(g.alert.id.clone(), g.alert.clone());
+            }
+        }
+    }
+
     /// Builds the composite of `inc` and its children into the output.
     fn emit(&mut self, inc: &Incident, suppressions: &mut [Suppression]) {
+        // A child that is a grouped standalone alert stays that alert: it must be out first.
+        self.copy_out_changed_groups();
         let (Some(id), Some(kind)) = (&inc.composite_id, &inc.composite_type) else {
             return;
         };

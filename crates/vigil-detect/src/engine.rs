@@ -3,7 +3,7 @@
 
 use crate::baseline::{Baselines, Dimension, Novelty, ProfileKind, Spike, Subjects};
 use crate::config::DetectConfig;
-use crate::correlate::{ChainContext, CorrelationStats, Correlator, root_hash};
+use crate::correlate::{ChainContext, CorrelationStats, Correlator, RuleRepeat, root_hash};
 use crate::detectors::{RateCounters, contextual};
 use crate::features::{Features, network_name};
 use crate::finding::{Category, Finding, mitre};
@@ -117,6 +117,9 @@ pub struct Engine {
     hits: Vec<RuleHit>,
     novelties: Vec<Novelty>,
     spikes: Vec<Spike>,
+    /// Repeated rule findings folded in without being built ([`Correlator::repeat_rule`]);
+    /// off only to test that the short way changes nothing.
+    repeat_shortcut: bool,
 }
 
 impl Engine {
@@ -150,7 +153,20 @@ impl Engine {
             hits: Vec::new(),
             novelties: Vec::new(),
             spikes: Vec::new(),
+            repeat_shortcut: true,
         }
+    }
+
+    /// Turns the short way for repeated rule findings off or on, for the test that holds it
+    /// to the long way's alerts.
+    #[doc(hidden)]
+    pub fn set_repeat_shortcut(&mut self, on: bool) {
+        self.repeat_shortcut = on;
+    }
+
+    /// How many rule findings were folded in by the short way.
+    pub fn repeats_folded(&self) -> u64 {
+        self.correlator.repeats_folded()
     }
 
     pub fn config(&self) -> &DetectConfig {
@@ -404,17 +420,16 @@ impl Engine {
             findings.push(spike_finding(*s, &chain, &mut evidence));
         }
         let incident_open = self.correlator.has_incident(root_h);
-        for h in &self.hits {
-            // Low and informational hits only add to a story already being told.
-            if h.rule.severity <= Severity::Low && !incident_open {
-                continue;
-            }
-            // A high hit stands alone when the account is past learning and the identity
-            // never made this call before; a habit (or the learning period) is only evidence.
-            let habitual = !observed.api_new || observed.account_learning;
-            findings.push(rule_finding(h, habitual, &mut evidence));
-        }
-        if !findings.is_empty() {
+        // A high hit stands alone when the account is past learning and the identity never
+        // made this call before; a habit (or the learning period) is only evidence.
+        let habitual = !observed.api_new || observed.account_learning;
+        // Low and informational hits only add to a story already being told.
+        let mut rule_hits = self
+            .hits
+            .iter()
+            .filter(|h| h.rule.severity > Severity::Low || incident_open)
+            .peekable();
+        if !findings.is_empty() || rule_hits.peek().is_some() {
             let (label, origin_entities) = describe(&chain);
             let ctx = ChainContext {
                 root: &chain.root,
@@ -423,12 +438,50 @@ impl Engine {
                 origin_entities: &origin_entities,
             };
             let hop_entities = hop_entities(&chain, c);
-            for mut fd in findings {
+            let with_hops = |mut fd: Finding| {
                 for e in &hop_entities {
                     if !fd.entities.contains(e) {
                         fd.entities.push(e.clone());
                     }
                 }
+                fd
+            };
+            for fd in findings {
+                self.correlator.add(
+                    &ctx,
+                    with_hops(fd),
+                    now,
+                    &self.config,
+                    &mut self.suppressions,
+                );
+            }
+            // Rule findings last, in hit order, as they always came: most repeat one the
+            // incident holds and are folded in without being built.
+            for h in rule_hits {
+                let r = &h.rule;
+                let repeat = RuleRepeat {
+                    rule_id: &r.id,
+                    title: &r.title,
+                    mitre: &r.mitre,
+                    severity: r.severity,
+                    weight: rule_weight(r.severity, habitual),
+                    standalone: rule_standalone(r.severity, habitual),
+                    time: event.time,
+                };
+                let entities: [&[EntityRef]; 2] = [&hop_entities, &origin_entities];
+                if self.repeat_shortcut
+                    && self.correlator.repeat_rule(
+                        root_h,
+                        &repeat,
+                        &entities,
+                        &mut evidence,
+                        &self.config,
+                        &self.suppressions,
+                    )
+                {
+                    continue;
+                }
+                let fd = with_hops(rule_finding(h, habitual, &mut evidence));
                 self.correlator
                     .add(&ctx, fd, now, &self.config, &mut self.suppressions);
             }
@@ -535,7 +588,7 @@ fn describe(chain: &Chain) -> (String, Vec<EntityRef>) {
                 .as_deref()
                 .map(|p| p.rsplit(':').next().unwrap_or(p).to_string())
                 .unwrap_or_else(|| "unknown owner".into());
-            (format!("key {key} ({who})"), ents)
+            (["key ", key, " (", &who, ")"].concat(), ents)
         }
         Origin::Principal { arn } | Origin::Role { arn } => (
             arn.clone(),
@@ -813,29 +866,40 @@ fn spike_finding(s: Spike, chain: &Chain, evidence: &mut impl FnMut() -> Evidenc
 fn rule_finding(h: &RuleHit, habitual: bool, evidence: &mut impl FnMut() -> Evidence) -> Finding {
     let r = &h.rule;
     let ev = evidence();
-    let weight = match r.severity {
+    // Put together by hand, not with `format!`: noisy rules make this once per hit.
+    Finding {
+        key: ["rule:", &r.id].concat(),
+        alert_type: r.id.clone(),
+        kind: AlertKind::Rule,
+        category: Category::Rule,
+        severity: r.severity,
+        weight: rule_weight(r.severity, habitual),
+        title: r.title.clone(),
+        explanations: vec![["rule `", &r.title, "` matched"].concat()],
+        mitre: r.mitre.clone(),
+        entities: Vec::new(),
+        evidence: vec![ev.clone()],
+        first_seen: ev.time,
+        last_seen: ev.time,
+        standalone: rule_standalone(r.severity, habitual),
+    }
+}
+
+/// How much a rule hit says the chain is compromised (a third of it for a habit).
+fn rule_weight(severity: Severity, habitual: bool) -> f64 {
+    let weight = match severity {
         Severity::Info => 0.02,
         Severity::Low => 0.05,
         Severity::Medium => 0.12,
         Severity::High => 0.35,
         Severity::Critical => 0.6,
     };
-    Finding {
-        key: format!("rule:{}", r.id),
-        alert_type: r.id.clone(),
-        kind: AlertKind::Rule,
-        category: Category::Rule,
-        severity: r.severity,
-        weight: if habitual { weight / 3.0 } else { weight },
-        title: r.title.clone(),
-        explanations: vec![format!("rule `{}` matched", r.title)],
-        mitre: r.mitre.clone(),
-        entities: Vec::new(),
-        evidence: vec![ev.clone()],
-        first_seen: ev.time,
-        last_seen: ev.time,
-        standalone: r.severity == Severity::Critical || (r.severity == Severity::High && !habitual),
-    }
+    if habitual { weight / 3.0 } else { weight }
+}
+
+/// Only critical hits, and high hits on a call the identity never made before, stand alone.
+fn rule_standalone(severity: Severity, habitual: bool) -> bool {
+    severity == Severity::Critical || (severity == Severity::High && !habitual)
 }
 
 impl std::fmt::Debug for Engine {

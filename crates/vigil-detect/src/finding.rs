@@ -57,8 +57,8 @@ pub struct Finding {
 }
 
 /// Most explanations and evidence items kept on one finding.
-const MAX_LINES: usize = 12;
-const MAX_FINDING_EVIDENCE: usize = 60;
+pub(crate) const MAX_LINES: usize = 12;
+pub(crate) const MAX_FINDING_EVIDENCE: usize = 60;
 
 impl Finding {
     /// Folds a later finding with the same key into this one.
@@ -85,7 +85,11 @@ impl Finding {
         }
         for ev in other.evidence {
             if self.evidence.len() < MAX_FINDING_EVIDENCE
-                && !self.evidence.iter().any(|e| e.event_id == ev.event_id)
+                && !self
+                    .evidence
+                    .iter()
+                    .rev()
+                    .any(|e| e.event_id == ev.event_id)
             {
                 self.evidence.push(ev);
             }

@@ -49,9 +49,9 @@ impl Origin {
     /// The key incidents and findings are grouped by.
     pub fn root_key(&self) -> String {
         match self {
-            Origin::AccessKey { key, .. } => format!("key:{key}"),
-            Origin::Principal { arn } | Origin::Role { arn } => format!("principal:{arn}"),
-            Origin::Service { service } => format!("service:{service}"),
+            Origin::AccessKey { key, .. } => ["key:", key].concat(),
+            Origin::Principal { arn } | Origin::Role { arn } => ["principal:", arn].concat(),
+            Origin::Service { service } => ["service:", service].concat(),
             Origin::Unknown => "unknown".to_string(),
         }
     }

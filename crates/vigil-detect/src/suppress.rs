@@ -90,6 +90,11 @@ impl Suppression {
     }
 
     /// Whether this exception drops a rule finding before correlation (rule-scoped only).
+    /// Whether it holds back rule findings (it names a rule), not only alerts.
+    pub fn scopes_rules(&self) -> bool {
+        self.rule.is_some()
+    }
+
     pub fn covers_finding(&self, f: &Finding, now: Timestamp) -> bool {
         let Some(rule) = self.rule.as_deref() else {
             return false;
