@@ -323,9 +323,18 @@ impl Correlator {
         }
         f.last_seen = f.last_seen.max(t);
         f.first_seen = f.first_seen.min(t);
+        let stronger = repeat.weight > f.weight || repeat.severity > f.severity;
         f.weight = f.weight.max(repeat.weight);
         f.severity = f.severity.max(repeat.severity);
-        self.retell(root, config);
+        if stronger {
+            self.retell(root, config);
+        } else if inc.composite_id.is_some() {
+            // Nothing `classify` reads has changed (categories, weights, severities, the
+            // number of findings), so it would answer the story it answered last time; a
+            // cloud incident's story only grows (weights and findings only grow, and every
+            // test it makes is monotone in them). The composite's timeline has, though.
+            self.dirty.insert(root);
+        }
         true
     }
 
@@ -641,5 +650,123 @@ fn classify_severity(inc: &Incident, kind: &str) -> Severity {
         "cloud_ransomware" => Severity::Critical,
         "compromised_aws_keys" if impact => Severity::Critical,
         _ => Severity::High,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_model::EntityKind;
+
+    fn finding(key: &str, category: Category, severity: Severity, weight: f64, t: i64) -> Finding {
+        let time = Timestamp::from_secs(t);
+        Finding {
+            key: key.into(),
+            alert_type: key.into(),
+            kind: AlertKind::Anomaly,
+            category,
+            severity,
+            weight,
+            title: key.into(),
+            explanations: vec![format!("{key} seen")],
+            mitre: Vec::new(),
+            entities: Vec::new(),
+            evidence: vec![Evidence {
+                event_id: format!("e{t}"),
+                time,
+                summary: String::new(),
+            }],
+            first_seen: time,
+            last_seen: time,
+            standalone: false,
+        }
+    }
+
+    /// A repeat that weighs more than the finding it joins can make the incident a story:
+    /// the short way asks again, as `add` does.
+    #[test]
+    fn a_stronger_repeat_can_make_the_composite() {
+        let config = DetectConfig::default();
+        let origin = [EntityRef::new(EntityKind::AccessKey, "AKIAEXAMPLE")];
+        let ctx = ChainContext {
+            root: "key:AKIAEXAMPLE",
+            root_label: "key AKIAEXAMPLE",
+            credential: true,
+            origin_entities: &origin,
+        };
+        let mut c = Correlator::default();
+        let now = Timestamp::from_secs(100);
+        c.add(
+            &ctx,
+            finding(
+                "new_source_network",
+                Category::IdentityMisuse,
+                Severity::Low,
+                0.5,
+                1,
+            ),
+            now,
+            &config,
+            &mut [],
+        );
+        c.add(
+            &ctx,
+            finding(
+                "discovery_burst",
+                Category::Discovery,
+                Severity::Low,
+                0.15,
+                2,
+            ),
+            now,
+            &config,
+            &mut [],
+        );
+        let mut rule = finding("rule:r1", Category::Rule, Severity::Medium, 0.04, 3);
+        rule.kind = AlertKind::Rule;
+        rule.explanations = vec!["rule `R1` matched".into()];
+        c.add(&ctx, rule, now, &config, &mut []);
+        // 1 - 0.5 * 0.85 * 0.96 = 59.2: short of a story.
+        assert!(
+            c.take(&config, &mut [])
+                .iter()
+                .all(|a| a.kind != AlertKind::Composite)
+        );
+        let root = root_hash(ctx.root);
+        let mut weaker = RuleRepeat {
+            rule_id: "r1",
+            title: "R1",
+            mitre: &[],
+            severity: Severity::Medium,
+            weight: 0.04,
+            standalone: false,
+            time: Timestamp::from_secs(4),
+        };
+        let mut ev = || Evidence {
+            event_id: "e4".into(),
+            time: Timestamp::from_secs(4),
+            summary: String::new(),
+        };
+        assert!(c.repeat_rule(root, &weaker, &[&origin], &mut ev, &config, &[]));
+        assert!(
+            c.take(&config, &mut [])
+                .iter()
+                .all(|a| a.kind != AlertKind::Composite)
+        );
+        // 1 - 0.5 * 0.85 * 0.88 = 62.6: a stolen key's story.
+        weaker.weight = 0.12;
+        assert!(c.repeat_rule(root, &weaker, &[&origin], &mut ev, &config, &[]));
+        let alerts = c.take(&config, &mut []);
+        assert!(
+            alerts
+                .iter()
+                .any(|a| a.kind == AlertKind::Composite && a.alert_type == "compromised_aws_keys"),
+            "{alerts:?}"
+        );
+        // Not held: an entity the finding lacks, or a rule it never saw.
+        let other = [EntityRef::new(EntityKind::AccessKey, "AKIAOTHER")];
+        assert!(!c.repeat_rule(root, &weaker, &[&other], &mut ev, &config, &[]));
+        weaker.rule_id = "r2";
+        assert!(!c.repeat_rule(root, &weaker, &[&origin], &mut ev, &config, &[]));
     }
 }

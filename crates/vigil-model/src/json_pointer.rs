@@ -157,6 +157,38 @@ fn skip_string(b: &[u8], at: usize) -> Option<usize> {
     }
 }
 
+/// The first quote or bracket at or after `at` (the end of `b` when there is none), eight
+/// bytes at a time: inside a container nothing else moves the depth. With bit 5 cleared,
+/// `{` and `[` both read 0x5B and `}` and `]` both 0x5D, and no other byte does.
+fn next_structural(b: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // High bit of each byte of `w` that is zero (exact: no false positives from borrows
+    // when only the lowest hit is used, as here).
+    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    while let Some(chunk) = b.get(at..at + 8) {
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let w = u64::from_le_bytes(bytes);
+        let folded = w & !(0x20 * ONES);
+        let hits = zero(w ^ (u64::from(b'"') * ONES))
+            | zero(folded ^ (0x5B * ONES))
+            | zero(folded ^ (0x5D * ONES));
+        if hits != 0 {
+            return at + (hits.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while let Some(&c) = b.get(at) {
+        if matches!(c, b'"' | b'{' | b'[' | b'}' | b']') {
+            return at;
+        }
+        at += 1;
+    }
+    at
+}
+
 /// Past the value starting at `at` (no whitespace before it).
 fn skip_value(b: &[u8], at: usize) -> Option<usize> {
     match b.get(at)? {
@@ -165,6 +197,7 @@ fn skip_value(b: &[u8], at: usize) -> Option<usize> {
             let mut depth = 0usize;
             let mut i = at;
             loop {
+                i = next_structural(b, i);
                 match b.get(i)? {
                     b'"' => {
                         i = skip_string(b, i)?;
