@@ -20,11 +20,16 @@ measured run the corpus is read once, so every tool starts with it in the page c
 table gives events per wall-second, per CPU-second, and each tool's ratio to the reference
 (chainsaw when it ran, else pySigma).
 
-The corpus is the last 100,000 CloudTrail records of `vigil demo --scale 4` (the attack day
-and the weeks before it), flattened to JSON lines; it is made once under --work and reused.
+Two corpora (--corpus), each made once under --work and reused:
+  demo     the last 100,000 CloudTrail records of `vigil demo --scale 4` (the attack day and
+           the weeks before it, in time order), flattened to JSON lines;
+  panther  the peers' own throughput corpus (../shared/peers/run_examples.sh): the 431
+           CloudTrail events of Panther's rule tests (../shared/peers/samples), 232 times over
+           (99,992 events). Rule test cases, so about two rule hits per event, and not in time
+           order (Vigil sorts them before detecting).
 
-  scripts/bench_peers.py [--vigil target/dist/vigil] [--work /var/tmp/vigil-bench-peers]
-                         [--chainsaw PATH] [--python /var/tmp/sigma-peer/venv/bin/python]
+  scripts/bench_peers.py [--corpus demo|panther] [--vigil target/dist/vigil]
+                         [--work /var/tmp/vigil-bench-peers] [--chainsaw PATH] [--python /var/tmp/sigma-peer/venv/bin/python]
                          [--runs 3] [--json]
 
 Build Vigil first: `cargo build --profile dist -p vigil`, the build to deploy (the script looks
@@ -45,7 +50,9 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 SIGMA_RULES = SHARED / "data/sigma/rules/cloud/aws/cloudtrail"
 HARNESS = SHARED / "peers/harness"
+PANTHER_SAMPLE = SHARED / "peers/samples/cloudtrail_panther.jsonl"
 CORPUS_SIZE = 100_000
+PANTHER_COPIES = 232
 
 
 def default_vigil():
@@ -113,6 +120,22 @@ def make_corpus(vigil, work):
     return corpus
 
 
+def make_panther_corpus(work):
+    """The corpus ../shared/peers/run_examples.sh times its peers on (BIG=232 copies)."""
+    corpus = work / f"cloudtrail-panther-x{PANTHER_COPIES}.jsonl"
+    if corpus.is_file():
+        return corpus
+    sample = PANTHER_SAMPLE.read_bytes()
+    if not sample.endswith(b"\n"):
+        sample += b"\n"
+    tmp = corpus.with_suffix(".tmp")
+    with open(tmp, "wb") as fh:
+        for _ in range(PANTHER_COPIES):
+            fh.write(sample)
+    tmp.rename(corpus)
+    return corpus
+
+
 def find_chainsaw(given):
     for c in [given, os.environ.get("CHAINSAW"), shutil.which("chainsaw")]:
         if c and Path(c).is_file() and os.access(c, os.X_OK):
@@ -162,6 +185,9 @@ def per_rule_agreement(work, rows):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", choices=["demo", "panther"], default="demo",
+                    help="demo: 100k records of the demo's CloudTrail; panther: the peers' "
+                         "corpus, Panther's 431 test events 232 times (default demo)")
     ap.add_argument("--vigil", default=str(default_vigil()))
     ap.add_argument("--work", default="/var/tmp/vigil-bench-peers")
     ap.add_argument("--chainsaw")
@@ -181,7 +207,13 @@ def main():
         sys.exit(f"no SigmaHQ CloudTrail rules at {SIGMA_RULES}")
     work = Path(a.work)
     work.mkdir(parents=True, exist_ok=True)
-    corpus = make_corpus(vigil, work)
+    if a.corpus == "panther":
+        # Each corpus's outputs apart, so the per-rule comparison reads this run's.
+        work = work / "panther"
+        work.mkdir(exist_ok=True)
+        corpus = make_panther_corpus(work)
+    else:
+        corpus = make_corpus(vigil, work)
     n_events = sum(1 for _ in open(corpus))
     print(f"vigil: {vigil}")
     print(f"corpus: {corpus} ({n_events} CloudTrail records); "
