@@ -10,7 +10,7 @@
 
 use crate::config::DetectConfig;
 use crate::fasthash::{FastMap, FastSet, value_hash};
-use crate::finding::{Category, Finding, TACTIC_ORDER};
+use crate::finding::{Category, Finding, TACTIC_ORDER, is_rule_explanation, rule_of_key};
 use crate::suppress::Suppression;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -108,13 +108,6 @@ pub struct RuleRepeat<'a> {
     pub weight: f64,
     pub standalone: bool,
     pub time: Timestamp,
-}
-
-/// Whether `line` is the explanation a rule finding gives (`` rule `TITLE` matched ``).
-fn is_rule_line(line: &str, title: &str) -> bool {
-    line.strip_prefix("rule `")
-        .and_then(|l| l.strip_suffix("` matched"))
-        == Some(title)
 }
 
 /// The chain context a finding is added with.
@@ -291,14 +284,17 @@ impl Correlator {
         if t.as_millis() > inc.last.as_millis() + config.incident_window_ms {
             return false;
         }
-        let Some(f) = inc.findings.iter_mut().find(|f| {
-            f.key.len() == 5 + repeat.rule_id.len()
-                && f.key.strip_prefix("rule:") == Some(repeat.rule_id)
-        }) else {
+        let Some(f) = inc
+            .findings
+            .iter_mut()
+            .find(|f| rule_of_key(&f.key) == Some(repeat.rule_id))
+        else {
             return false;
         };
         let holds_line = f.explanations.len() >= crate::finding::MAX_LINES
-            || f.explanations.iter().any(|l| is_rule_line(l, repeat.title));
+            || f.explanations
+                .iter()
+                .any(|l| is_rule_explanation(l, repeat.title));
         if !holds_line
             || !repeat.mitre.iter().all(|m| f.mitre.contains(m))
             || !entities
@@ -656,6 +652,7 @@ fn classify_severity(inc: &Incident, kind: &str) -> Severity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::rule_key;
     use vigil_model::EntityKind;
 
     fn finding(key: &str, category: Category, severity: Severity, weight: f64, t: i64) -> Finding {
@@ -722,9 +719,9 @@ mod tests {
             &config,
             &mut [],
         );
-        let mut rule = finding("rule:r1", Category::Rule, Severity::Medium, 0.04, 3);
+        let mut rule = finding(&rule_key("r1"), Category::Rule, Severity::Medium, 0.04, 3);
         rule.kind = AlertKind::Rule;
-        rule.explanations = vec!["rule `R1` matched".into()];
+        rule.explanations = vec![crate::finding::rule_explanation("R1")];
         c.add(&ctx, rule, now, &config, &mut []);
         // 1 - 0.5 * 0.85 * 0.96 = 59.2: short of a story.
         assert!(

@@ -6,7 +6,7 @@ use crate::config::DetectConfig;
 use crate::correlate::{ChainContext, CorrelationStats, Correlator, RuleRepeat, root_hash};
 use crate::detectors::{RateCounters, contextual};
 use crate::features::{Features, network_name};
-use crate::finding::{Category, Finding, mitre};
+use crate::finding::{Category, Finding, mitre, rule_explanation, rule_key};
 use crate::host::{HostWatch, host_root};
 use crate::identity::{Chain, IdentityResolver, IdentityState, Origin};
 use crate::rules::{RuleHit, RuleMatcher};
@@ -866,16 +866,15 @@ fn spike_finding(s: Spike, chain: &Chain, evidence: &mut impl FnMut() -> Evidenc
 fn rule_finding(h: &RuleHit, habitual: bool, evidence: &mut impl FnMut() -> Evidence) -> Finding {
     let r = &h.rule;
     let ev = evidence();
-    // Put together by hand, not with `format!`: noisy rules make this once per hit.
     Finding {
-        key: ["rule:", &r.id].concat(),
+        key: rule_key(&r.id),
         alert_type: r.id.clone(),
         kind: AlertKind::Rule,
         category: Category::Rule,
         severity: r.severity,
         weight: rule_weight(r.severity, habitual),
         title: r.title.clone(),
-        explanations: vec![["rule `", &r.title, "` matched"].concat()],
+        explanations: vec![rule_explanation(&r.title)],
         mitre: r.mitre.clone(),
         entities: Vec::new(),
         evidence: vec![ev.clone()],

@@ -97,6 +97,29 @@ impl Finding {
     }
 }
 
+/// The key of a rule's findings (`rule:<id>`): one finding per rule in an incident. This and
+/// [`rule_explanation`] are made once per rule hit, so they concatenate rather than `format!`.
+pub fn rule_key(rule_id: &str) -> String {
+    ["rule:", rule_id].concat()
+}
+
+/// The rule a finding's key names, if it is a rule finding's.
+pub fn rule_of_key(key: &str) -> Option<&str> {
+    key.strip_prefix("rule:")
+}
+
+/// Why a rule finding was made (`` rule `TITLE` matched ``).
+pub fn rule_explanation(title: &str) -> String {
+    ["rule `", title, "` matched"].concat()
+}
+
+/// Whether `line` is [`rule_explanation`]`(title)`, without making it.
+pub fn is_rule_explanation(line: &str, title: &str) -> bool {
+    line.strip_prefix("rule `")
+        .and_then(|l| l.strip_suffix("` matched"))
+        == Some(title)
+}
+
 /// ATT&CK tactics in kill-chain order, to sort a composite's tactics when times tie.
 pub const TACTIC_ORDER: [&str; 14] = [
     "TA0043", "TA0042", "TA0001", "TA0002", "TA0003", "TA0004", "TA0005", "TA0006", "TA0007",

@@ -100,7 +100,7 @@ impl Suppression {
             return false;
         };
         now < self.expires
-            && f.key.strip_prefix("rule:") == Some(rule)
+            && crate::finding::rule_of_key(&f.key) == Some(rule)
             && self.alert_type.as_deref().is_none_or(|t| t == f.alert_type)
             && self.names_all(&f.entities)
     }
