@@ -39,6 +39,7 @@ mod scan;
 mod scan_props;
 pub mod split;
 mod text;
+mod time_order;
 mod timefmt;
 
 pub use auditd::{UNKNOWN_HOST, parse_auditd_bytes};
@@ -59,4 +60,5 @@ pub use read::{
 pub use reason::{IgnoreReason, Location, Skip, SkipReason};
 pub use report::{EXAMPLES_PER_REASON, IngestReport, ReasonTally};
 pub use s3path::{PathInfo, is_digest, path_info};
+pub use time_order::{NotInTimeOrder, TimeIndex, TimeOrderOutcome};
 pub use timefmt::parse_time;

@@ -27,7 +27,7 @@ pub struct FileOutcome {
     pub parsing: std::time::Duration,
 }
 
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// How a capped read ended.
 #[derive(Debug)]
@@ -327,7 +327,7 @@ const PART_BLOCK: usize = 2 << 20;
 const SUB_PART: usize = 256 << 10;
 
 /// How much of a large JSON-lines file is held at a time.
-const STREAM_BLOCK: usize = 8 << 20;
+pub(crate) const STREAM_BLOCK: usize = 8 << 20;
 
 /// Block size when two threads parse a file's parts (see [`crate::parts`]). Smaller than
 /// [`STREAM_BLOCK`]: fewer fresh pages for the kernel to zero. Measured (100k-event benchmark

@@ -2,9 +2,10 @@
 //! `vigil rules hunt` finds the same whether its input comes in event-time order (events go to
 //! detection part by part as they are parsed, on one thread or parsed on two and detected in turn)
 //! or nearly (files late by minutes: a window puts them back in order as they stream), or not
-//! (everything read, on one thread or two, then sorted): the same story's records, written
-//! once sorted, once with neighbours swapped, and split over seven files read in order and
-//! backwards, give one report.
+//! (a large JSON-lines file read through its time index; else everything read, on one thread
+//! or two, then sorted): the same story's records, written once sorted, once with neighbours
+//! swapped (and once more with a line that misleads the index), and split over seven files
+//! read in order and backwards, give one report.
 
 mod common;
 
@@ -80,6 +81,17 @@ fn in_order_and_shuffled_input_find_the_same() {
     }
     let in_order = write("sorted.jsonl", &sorted);
     let out_of_order = write("swapped.jsonl", &swapped);
+    // One record with a vendor's field holding an `eventTime` before the record's own: the
+    // time index guesses that line's time wrong, notices when it parses it, and the hunt reads
+    // everything and sorts it instead.
+    let mut misleading: Vec<String> = swapped.iter().map(|r| r.to_string()).collect();
+    misleading[1000] = misleading[1000].replacen(
+        '{',
+        "{\"aVendorField\":{\"eventTime\":\"2001-01-01T00:00:00Z\"},",
+        1,
+    );
+    let misleading: Vec<&str> = misleading.iter().map(String::as_str).collect();
+    let misleading = write("misleading.jsonl", &misleading);
     assert!(
         std::fs::metadata(&in_order).unwrap().len() > 8 << 20,
         "several parts"
@@ -105,6 +117,8 @@ fn in_order_and_shuffled_input_find_the_same() {
     let a = hunt(&data, &in_order, "1");
     let on_two = hunt(&data, &in_order, "2");
     let b = hunt(&data, &out_of_order, "2");
+    let b_one = hunt(&data, &out_of_order, "1");
+    let guessed_wrong = hunt(&data, &misleading, "1");
     let files_two = hunt(&data, &parts, "2");
     let files_one = hunt(&data, &parts, "1");
     let back_two = hunt(&data, &backwards, "2");
@@ -117,9 +131,16 @@ fn in_order_and_shuffled_input_find_the_same() {
     assert_eq!(a["in_order"], true, "{a}");
     assert_eq!(on_two["in_order"], true, "{on_two}");
     assert_eq!(b["in_order"], false, "{b}");
+    assert_eq!(a["reading"], "in_order", "{a}");
+    assert_eq!(files_two["reading"], "in_order", "{files_two}");
+    // Out of order, one large JSON-lines file is read through its time index...
+    assert_eq!(b["reading"], "time_index", "{b}");
+    assert_eq!(b_one["reading"], "time_index", "{b_one}");
+    // ...unless a guess was wrong; small files (the seven parts) are read whole and sorted.
+    assert_eq!(guessed_wrong["reading"], "sorted", "{guessed_wrong}");
+    assert_eq!(back_one["reading"], "sorted", "{back_one}");
     assert_eq!(a["threads"], 1, "{a}");
     assert_eq!(on_two["threads"], 2, "{on_two}");
-    // Out of order, the hunt starts again over everything, read on two threads, then sorted.
     assert_eq!(b["threads"], 2, "{b}");
     assert_eq!(a["events"], 20_000);
     assert!(
@@ -137,6 +158,8 @@ fn in_order_and_shuffled_input_find_the_same() {
         "top",
     ] {
         assert_eq!(a[k], b[k], "{k}");
+        assert_eq!(a[k], b_one[k], "{k}");
+        assert_eq!(a[k], guessed_wrong[k], "{k}");
         assert_eq!(a[k], on_two[k], "{k}");
         assert_eq!(a[k], files_two[k], "{k}");
         assert_eq!(a[k], files_one[k], "{k}");

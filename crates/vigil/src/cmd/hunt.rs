@@ -64,6 +64,8 @@ struct HuntReport {
     /// an S3 tree), so events went to detection as they were parsed; else all were read, then
     /// sorted.
     in_order: bool,
+    /// How the events reached detection.
+    reading: Reading,
     skipped: usize,
     rules: usize,
     rule_problems: usize,
@@ -148,14 +150,21 @@ fn hunt(args: &HuntArgs) -> Result<()> {
         let engine = Engine::new(config.clone(), rules);
         stream_in_order(&found.files, &limits, engine, threads >= 2)
     };
-    let run = match streamed {
+    // Not in time order: large JSON-lines files are indexed by time and read in that order;
+    // else (or host events) everything is read, then sorted. Each a fresh engine.
+    let fresh = || {
+        let (rules, _) = detection::load_rules(&args.rules, Path::new(""));
+        Engine::new(config.clone(), rules)
+    };
+    let indexed = match streamed {
+        Some(run) => Some(run),
+        None if !args.host => vigil_ingest::TimeIndex::new(&found.files, &limits)
+            .and_then(|index| read_by_time(&index, fresh())),
+        None => None,
+    };
+    let run = match indexed {
         Some(run) => run,
-        None => {
-            // Not in time order (or host events): a fresh engine over everything, sorted.
-            let (rules, _) = detection::load_rules(&args.rules, Path::new(""));
-            let engine = Engine::new(config, rules);
-            sort_then_detect(&found.files, args.host, &limits, engine, started, threads)
-        }
+        None => sort_then_detect(&found.files, args.host, &limits, fresh(), started, threads),
     };
     let Run {
         mut engine,
@@ -163,7 +172,7 @@ fn hunt(args: &HuntArgs) -> Result<()> {
         skipped,
         detect,
         parse,
-        streamed,
+        reading,
     } = run;
     engine.flush();
     let mut alerts = engine.take_alerts();
@@ -189,7 +198,8 @@ fn hunt(args: &HuntArgs) -> Result<()> {
         files: found.files.len(),
         events,
         threads,
-        in_order: streamed,
+        in_order: reading == Reading::InOrder,
+        reading,
         skipped,
         rules: loaded.rules,
         rule_problems: loaded.problems,
@@ -241,6 +251,18 @@ fn hunt(args: &HuntArgs) -> Result<()> {
     Ok(())
 }
 
+/// How the hunt read its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Reading {
+    /// In time order (or late by less than the reorder window), detected as parsed.
+    InOrder,
+    /// Large JSON-lines files indexed by event time, then parsed and detected in that order.
+    TimeIndex,
+    /// Everything read whole, then sorted by time.
+    Sorted,
+}
+
 /// What one pass of the hunt leaves: the engine after every event, and the counts.
 struct Run {
     engine: Engine,
@@ -250,7 +272,7 @@ struct Run {
     detect: Duration,
     /// Time spent parsing, when that ran on two threads beside detection (else it is the rest).
     parse: Option<Duration>,
-    streamed: bool,
+    reading: Reading,
 }
 
 /// Detection over CloudTrail files as they are parsed, when they come in time order or nearly:
@@ -318,7 +340,34 @@ fn stream_in_order(
         // On two threads, parsing and detection shared both: the parse figure is both
         // threads' time parsing (a file read whole is parsed on one, within the rest).
         parse: two_threads.then_some(parsing),
-        streamed: true,
+        reading: Reading::InOrder,
+    })
+}
+
+/// Detection over JSON-lines files out of time order, read in the order of their time index
+/// ([`vigil_ingest::TimeIndex`]): a part of lines at a time is parsed, detected and dropped, so
+/// the events never all sit in memory. `None` when an event's time was not its line's key
+/// (the caller reads everything and sorts it, with a fresh engine).
+fn read_by_time(index: &vigil_ingest::TimeIndex, mut engine: Engine) -> Option<Run> {
+    let mut detect = Duration::ZERO;
+    let out = index
+        .read(&mut |part: &mut Vec<Event>| {
+            let t = Instant::now();
+            for e in part.iter() {
+                engine.process(e);
+            }
+            part.clear();
+            detect += t.elapsed();
+            ControlFlow::Continue(())
+        })
+        .ok()?;
+    Some(Run {
+        engine,
+        events: out.events,
+        skipped: out.skips.len(),
+        detect,
+        parse: None,
+        reading: Reading::TimeIndex,
     })
 }
 
@@ -376,7 +425,7 @@ fn sort_then_detect(
         skipped,
         detect: started.elapsed().saturating_sub(read),
         parse: None,
-        streamed: false,
+        reading: Reading::Sorted,
     }
 }
 
@@ -442,10 +491,10 @@ fn write_table(out: &mut impl Write, r: &HuntReport) -> std::io::Result<()> {
         r.skipped,
         r.rules,
         r.rule_problems,
-        if r.in_order {
-            "input in time order, detected as parsed"
-        } else {
-            "read whole, then sorted by time"
+        match r.reading {
+            Reading::InOrder => "input in time order, detected as parsed",
+            Reading::TimeIndex => "indexed by time, then parsed and detected in that order",
+            Reading::Sorted => "read whole, then sorted by time",
         }
     )?;
     writeln!(
