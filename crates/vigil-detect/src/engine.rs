@@ -157,6 +157,18 @@ impl Engine {
         }
     }
 
+    /// A fresh engine with this one's configuration and rules, the rules made to forget what
+    /// they saw: as [`Engine::new`] with the same arguments gives, without loading the rules
+    /// again (`vigil rules hunt` starts over when its input turns out not to be in time order;
+    /// loading 194 rules costs about as much as detecting 10k events).
+    pub fn start_over(self) -> Engine {
+        let Engine {
+            config, mut rules, ..
+        } = self;
+        rules.forget();
+        Engine::new(config, rules)
+    }
+
     /// Turns the short way for repeated rule findings off or on, for the test that holds it
     /// to the long way's alerts.
     #[doc(hidden)]

@@ -35,6 +35,10 @@ pub trait RuleMatcher: Send {
     fn remembered(&self) -> (u64, u64) {
         (0, 0)
     }
+    /// Forgets everything seen (hit counts, remembered decisions), to be as if just loaded:
+    /// [`crate::Engine::start_over`] reuses the rules rather than load them again. A matcher
+    /// that keeps anything from one event to the next must clear it here.
+    fn forget(&mut self) {}
 }
 
 /// No rules: baselines and contextual detectors only.

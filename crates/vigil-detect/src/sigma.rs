@@ -66,6 +66,12 @@ impl RuleMatcher for SigmaRules {
         (m.lookups, m.hits)
     }
 
+    fn forget(&mut self) {
+        self.scratch = Scratch::default();
+        self.refs.clear();
+        self.counts.fill(0);
+    }
+
     fn hit_counts(&self) -> Vec<(Arc<RuleInfo>, u64)> {
         let mut out: Vec<(Arc<RuleInfo>, u64)> = self
             .info

@@ -166,6 +166,13 @@ fn in_order_and_shuffled_input_find_the_same() {
         assert_eq!(a[k], back_two[k], "{k}");
         assert_eq!(a[k], back_one[k], "{k}");
     }
+    // Starting over (after the in-order attempt, and again after the misleading line) forgets
+    // what the rules saw: the same decisions looked up and remembered as in one pass.
+    for k in ["rule_memo_lookups", "rule_memo_answered"] {
+        assert_eq!(a[k], b[k], "{k}");
+        assert_eq!(a[k], b_one[k], "{k}");
+        assert_eq!(a[k], guessed_wrong[k], "{k}");
+    }
     // The story's daily traffic repeats itself: most cloud events meet rules already decided
     // for an earlier event with the same values in every field those rules read.
     let lookups = a["rule_memo_lookups"].as_u64().unwrap();

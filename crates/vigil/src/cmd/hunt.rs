@@ -144,27 +144,40 @@ fn hunt(args: &HuntArgs) -> Result<()> {
         None if std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2 => 2,
         None => 1,
     };
+    let engine = Engine::new(config, rules);
     let streamed = if args.host {
-        None
+        Err(engine)
     } else {
-        let engine = Engine::new(config.clone(), rules);
         stream_in_order(&found.files, &limits, engine, threads >= 2)
     };
     // Not in time order: large JSON-lines files are indexed by time and read in that order;
-    // else (or host events) everything is read, then sorted. Each a fresh engine.
-    let fresh = || {
-        let (rules, _) = detection::load_rules(&args.rules, Path::new(""));
-        Engine::new(config.clone(), rules)
-    };
-    let indexed = match streamed {
-        Some(run) => Some(run),
-        None if !args.host => vigil_ingest::TimeIndex::new(&found.files, &limits)
-            .and_then(|index| read_by_time(&index, fresh())),
-        None => None,
-    };
-    let run = match indexed {
-        Some(run) => run,
-        None => sort_then_detect(&found.files, args.host, &limits, fresh(), started, threads),
+    // else (or host events) everything is read, then sorted. Each starts over with the same
+    // rules, forgetting what the attempt before saw.
+    let run = match streamed {
+        Ok(run) => run,
+        Err(engine) => {
+            let engine = engine.start_over();
+            let index = if args.host {
+                None
+            } else {
+                vigil_ingest::TimeIndex::new(&found.files, &limits)
+            };
+            let indexed = match index {
+                Some(index) => read_by_time(&index, engine),
+                None => Err(engine),
+            };
+            match indexed {
+                Ok(run) => run,
+                Err(engine) => sort_then_detect(
+                    &found.files,
+                    args.host,
+                    &limits,
+                    engine.start_over(),
+                    started,
+                    threads,
+                ),
+            }
+        }
     };
     let Run {
         mut engine,
@@ -279,9 +292,10 @@ struct Run {
 /// each part the reader hands over (some 256 KiB of lines of a JSON-lines file, else a whole
 /// file) goes through a [`Reorder`] window, which lets out, in exact time order, what no later
 /// event may still precede (one file: each part sorted must follow the last; several files:
-/// events may come up to 30 minutes late, as CloudTrail's S3 files do). `None` as soon as an
-/// event comes later than that: the caller starts again with everything read, then sorted,
-/// which orders events exactly as the window does (a stable sort by time). With
+/// events may come up to 30 minutes late, as CloudTrail's S3 files do). The engine back as
+/// soon as an event comes later than that: the caller starts over another way (the time
+/// index, or everything read, then sorted), each ordering events exactly as the window does
+/// (a stable sort by time). With
 /// `two_threads`, a large file's parts are parsed on two threads, each thread handing its own
 /// to the window and detection in turn
 /// ([`vigil_ingest::read_cloudtrail_file_each`]).
@@ -290,12 +304,14 @@ struct Run {
 /// 1.6 KB per CloudTrail event; fresh pages are zeroed by the kernel first) and detection a
 /// cache miss on every field of every event; events detected as they come use the same few
 /// megabytes over and over.
+// The engine comes back by value once per hunt: its size does not matter.
+#[allow(clippy::result_large_err)]
 fn stream_in_order(
     files: &[PathBuf],
     limits: &Limits,
     mut engine: Engine,
     two_threads: bool,
-) -> Option<Run> {
+) -> Result<Run, Engine> {
     let mut detect = Duration::ZERO;
     let mut parsing = Duration::ZERO;
     let mut window = Reorder::new(window_for(files));
@@ -332,7 +348,10 @@ fn stream_in_order(
         events += ready.len();
         consume(&mut ready);
     }
-    in_order.then_some(Run {
+    if !in_order {
+        return Err(engine);
+    }
+    Ok(Run {
         engine,
         events,
         skipped,
@@ -346,22 +365,24 @@ fn stream_in_order(
 
 /// Detection over JSON-lines files out of time order, read in the order of their time index
 /// ([`vigil_ingest::TimeIndex`]): a part of lines at a time is parsed, detected and dropped, so
-/// the events never all sit in memory. `None` when an event's time was not its line's key
-/// (the caller reads everything and sorts it, with a fresh engine).
-fn read_by_time(index: &vigil_ingest::TimeIndex, mut engine: Engine) -> Option<Run> {
+/// the events never all sit in memory. The engine back when an event's time was not its
+/// line's key (the caller starts over, reading everything and sorting it).
+#[allow(clippy::result_large_err)]
+fn read_by_time(index: &vigil_ingest::TimeIndex, mut engine: Engine) -> Result<Run, Engine> {
     let mut detect = Duration::ZERO;
-    let out = index
-        .read(&mut |part: &mut Vec<Event>| {
-            let t = Instant::now();
-            for e in part.iter() {
-                engine.process(e);
-            }
-            part.clear();
-            detect += t.elapsed();
-            ControlFlow::Continue(())
-        })
-        .ok()?;
-    Some(Run {
+    let read = index.read(&mut |part: &mut Vec<Event>| {
+        let t = Instant::now();
+        for e in part.iter() {
+            engine.process(e);
+        }
+        part.clear();
+        detect += t.elapsed();
+        ControlFlow::Continue(())
+    });
+    let Ok(out) = read else {
+        return Err(engine);
+    };
+    Ok(Run {
         engine,
         events: out.events,
         skipped: out.skips.len(),
