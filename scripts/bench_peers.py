@@ -26,7 +26,7 @@ Two corpora (--corpus), each made once under --work and reused:
   panther  the peers' own throughput corpus (../shared/peers/run_examples.sh): the 431
            CloudTrail events of Panther's rule tests (../shared/peers/samples), 232 times over
            (99,992 events). Rule test cases, so about two rule hits per event, and not in time
-           order (Vigil sorts them before detecting).
+           order (Vigil indexes the file by event time and reads it in that order).
 
   scripts/bench_peers.py [--corpus demo|panther] [--vigil target/dist/vigil]
                          [--work /var/tmp/vigil-bench-peers] [--chainsaw PATH] [--python /var/tmp/sigma-peer/venv/bin/python]

@@ -60,5 +60,7 @@ pub use read::{
 pub use reason::{IgnoreReason, Location, Skip, SkipReason};
 pub use report::{EXAMPLES_PER_REASON, IngestReport, ReasonTally};
 pub use s3path::{PathInfo, is_digest, path_info};
-pub use time_order::{NotInTimeOrder, TimeIndex, TimeOrderOutcome};
+pub use time_order::{
+    NotInTimeOrder, PART_LINES as TIME_ORDER_PART_LINES, TimeIndex, TimeOrderOutcome,
+};
 pub use timefmt::parse_time;

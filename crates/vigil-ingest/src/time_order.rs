@@ -22,13 +22,18 @@
 //! the keys sort by time, then file, then place in the file, and a line makes at most one event.
 
 use crate::cloudtrail::{ParseOutcome, parse_lines_into, starts_json_lines};
+use crate::depth::spawn_parser;
 use crate::limits::{FileContext, Limits};
 use crate::read::{EachPart, STREAM_BLOCK};
 use crate::reason::Skip;
 use memmap2::Mmap;
+use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use vigil_model::Timestamp;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+use vigil_model::{Event, Timestamp};
 
 /// Where to find one line, and the time it is sorted by. Field order is sort order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -69,6 +74,8 @@ pub struct TimeOrderOutcome {
     pub skips: Vec<Skip>,
     /// Records (lines) seen, good or bad.
     pub records: u64,
+    /// Time spent parsing (on two threads, both threads' time, summed).
+    pub parsing: Duration,
 }
 
 impl TimeIndex {
@@ -103,29 +110,131 @@ impl TimeIndex {
     /// Parses every line in time order, handing the events to `each` a part (about
     /// [`PART_LINES`] lines) at a time, in order; `each` takes what it wants out of the vector
     /// (what it leaves is handed again with the next part) and may stop the reading. Stops with
-    /// [`NotInTimeOrder`] at the first event whose time is not its line's key, before that
-    /// event's part is handed over.
-    pub fn read(&self, each: EachPart<'_>) -> Result<TimeOrderOutcome, NotInTimeOrder> {
-        let mut parsed = ParseOutcome::default();
-        let mut out = TimeOrderOutcome::default();
-        // (file, line) of each skip, to put them back in file order at the end.
-        let mut skipped_at: Vec<(u32, usize)> = Vec::new();
-        for part in self.keys.chunks(PART_LINES) {
-            let before = parsed.events.len();
-            for k in part {
-                self.parse_line(k, &mut parsed)?;
-                skipped_at.resize(parsed.skips.len(), (k.file, k.line));
+    /// [`NotInTimeOrder`] as soon as an event's time is not its line's key, before that event's
+    /// part is handed over.
+    ///
+    /// With `threads` 2, both threads parse parts (taking the next from a shared counter) and
+    /// each hands the parts it parsed to `each` itself, in their turn: `each` runs on one
+    /// thread at a time, in order, and a part's events are freed by the thread that made them.
+    /// A thread whose part is not due yet parses more (up to [`MAX_HELD`] ahead) rather than
+    /// wait. If the helper thread cannot start, this one does it all.
+    pub fn read(
+        &self,
+        threads: usize,
+        each: EachPart<'_>,
+    ) -> Result<TimeOrderOutcome, NotInTimeOrder> {
+        let next = AtomicUsize::new(0);
+        let turns = Mutex::new(Turns {
+            due: 0,
+            over: false,
+            wrong: false,
+            each,
+            carry: Vec::new(),
+            events: 0,
+            records: 0,
+            parsing: Duration::ZERO,
+            skips: Vec::new(),
+        });
+        let turn_taken = Condvar::new();
+        let part = |n: usize| {
+            let from = n.saturating_mul(PART_LINES);
+            self.keys
+                .get(from..from.saturating_add(PART_LINES).min(self.keys.len()))
+                .filter(|p| !p.is_empty())
+        };
+        let work = || {
+            // Declared first, dropped last: a panic in `each` ends the reading for both.
+            let _ends = EndOnPanic(&turns, &turn_taken);
+            // Parts this thread parsed and has not handed over yet, in order (each thread
+            // takes parts in increasing order).
+            let mut held: VecDeque<(usize, Parsed)> = VecDeque::new();
+            let mut spare = Vec::new();
+            let mut no_more = false;
+            loop {
+                if let Some(&(n, _)) = held.front() {
+                    let mut t = lock(&turns);
+                    if t.over {
+                        break;
+                    }
+                    if t.due == n {
+                        if let Some((_, p)) = held.pop_front() {
+                            spare = t.hand_over(p);
+                        }
+                        t.due += 1;
+                        turn_taken.notify_all();
+                        continue;
+                    }
+                    if no_more || held.len() >= MAX_HELD {
+                        // Nothing else to do: wait for this thread's turn.
+                        while t.due != n && !t.over {
+                            t = turn_taken.wait(t).unwrap_or_else(PoisonError::into_inner);
+                        }
+                        continue;
+                    }
+                } else if no_more {
+                    break;
+                }
+                // Not this thread's turn yet (or nothing held): parse on rather than wait.
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let Some(lines) = part(n) else {
+                    no_more = true;
+                    continue;
+                };
+                match self.parse_part(lines, std::mem::take(&mut spare)) {
+                    Ok(p) => held.push_back((n, p)),
+                    Err(NotInTimeOrder) => {
+                        let mut t = lock(&turns);
+                        t.wrong = true;
+                        t.over = true;
+                        turn_taken.notify_all();
+                        break;
+                    }
+                }
             }
-            out.events += parsed.events.len() - before;
-            if each(&mut parsed.events).is_break() {
-                break;
-            }
+        };
+        if threads >= 2 {
+            std::thread::scope(|scope| {
+                // A helper that does not start leaves every part to this thread.
+                let _ = spawn_parser(scope, "vigil-hunt-index", &work);
+                work();
+            });
+        } else {
+            work();
         }
-        let mut skips: Vec<_> = skipped_at.into_iter().zip(parsed.skips).collect();
+        let t = turns.into_inner().unwrap_or_else(PoisonError::into_inner);
+        if t.wrong {
+            return Err(NotInTimeOrder);
+        }
+        let mut skips = t.skips;
         skips.sort_by_key(|(at, _)| *at);
-        out.skips = skips.into_iter().map(|(_, s)| s).collect();
-        out.records = parsed.records;
-        Ok(out)
+        Ok(TimeOrderOutcome {
+            events: t.events,
+            skips: skips.into_iter().map(|(_, s)| s).collect(),
+            records: t.records,
+            parsing: t.parsing,
+        })
+    }
+
+    /// The lines of `part` parsed into `events` (empty, its room reused), each event checked
+    /// against its line's key.
+    fn parse_part(&self, part: &[Key], events: Vec<Event>) -> Result<Parsed, NotInTimeOrder> {
+        let started = Instant::now();
+        let mut parsed = ParseOutcome {
+            events,
+            ..ParseOutcome::default()
+        };
+        parsed.events.reserve(part.len());
+        let mut at: Vec<(u32, usize)> = Vec::new();
+        for k in part {
+            self.parse_line(k, &mut parsed)?;
+            at.resize(parsed.skips.len(), (k.file, k.line));
+        }
+        Ok(Parsed {
+            events: parsed.events,
+            skips: at.into_iter().zip(parsed.skips).collect(),
+            records: parsed.records,
+            took: started.elapsed(),
+        })
     }
 
     /// The line of `k` parsed into `parsed`, its event (if it makes one) checked against `k`.
@@ -145,6 +254,78 @@ impl TimeIndex {
         }
     }
 }
+
+/// One part's lines parsed, not yet handed over.
+struct Parsed {
+    events: Vec<Event>,
+    /// Each skip with the (file, line) it was made at.
+    skips: Vec<((u32, usize), Skip)>,
+    records: u64,
+    took: Duration,
+}
+
+/// What the threads of [`TimeIndex::read`] share: whose turn it is at the consumer, and what
+/// has been handed over.
+struct Turns<'e> {
+    /// The part to hand over next.
+    due: usize,
+    /// The reading has ended: the consumer said stop, a key was wrong, or a thread panicked.
+    over: bool,
+    /// An event's time was not its line's key.
+    wrong: bool,
+    each: EachPart<'e>,
+    /// Events the consumer left, handed again first with the next part.
+    carry: Vec<Event>,
+    events: usize,
+    records: u64,
+    parsing: Duration,
+    skips: Vec<((u32, usize), Skip)>,
+}
+
+impl Turns<'_> {
+    /// One part to the consumer; the emptied vector back, for the next part's events.
+    fn hand_over(&mut self, p: Parsed) -> Vec<Event> {
+        let Parsed {
+            mut events,
+            mut skips,
+            records,
+            took,
+        } = p;
+        self.events += events.len();
+        self.records += records;
+        self.parsing += took;
+        self.skips.append(&mut skips);
+        if self.carry.is_empty() {
+            std::mem::swap(&mut self.carry, &mut events);
+        } else {
+            self.carry.append(&mut events);
+        }
+        if (self.each)(&mut self.carry).is_break() {
+            self.over = true;
+        }
+        events
+    }
+}
+
+fn lock<'a, 'e>(m: &'a Mutex<Turns<'e>>) -> MutexGuard<'a, Turns<'e>> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Ends the reading for every thread when the thread holding it unwinds (the consumer
+/// panicked): the other thread would otherwise wait for a turn that never comes.
+struct EndOnPanic<'a, 'e>(&'a Mutex<Turns<'e>>, &'a Condvar);
+
+impl Drop for EndOnPanic<'_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            lock(self.0).over = true;
+            self.1.notify_all();
+        }
+    }
+}
+
+/// Parts a thread parses ahead of its turn at most, before it waits.
+const MAX_HELD: usize = 4;
 
 /// Lines parsed before their events go to the consumer: about 256 KiB of CloudTrail, small
 /// enough that a part's events stay in a core's own cache until they are dropped.

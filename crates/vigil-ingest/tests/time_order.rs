@@ -65,10 +65,13 @@ fn messy_file(dir: &Path) -> PathBuf {
 
 type Seen = Vec<(String, i64)>;
 
-fn read_indexed(files: &[PathBuf]) -> (Result<TimeOrderOutcome, NotInTimeOrder>, Seen) {
+fn read_indexed(
+    files: &[PathBuf],
+    threads: usize,
+) -> (Result<TimeOrderOutcome, NotInTimeOrder>, Seen) {
     let index = TimeIndex::new(files, &Limits::default()).expect("indexed");
     let mut seen = Vec::new();
-    let out = index.read(&mut |part: &mut Vec<Event>| {
+    let out = index.read(threads, &mut |part: &mut Vec<Event>| {
         seen.extend(part.drain(..).map(|e| (e.id, e.time.as_millis())));
         ControlFlow::Continue(())
     });
@@ -106,12 +109,14 @@ fn the_index_reads_what_a_stable_sort_of_the_whole_file_gives() {
     expected.sort_by_key(|(_, t)| *t);
     let expected_skips: Vec<_> = whole.iter().flat_map(|o| skips_of(&o.skips)).collect();
 
-    let (out, seen) = read_indexed(&files);
-    let out = out.unwrap();
-    assert_eq!(seen.len(), out.events);
-    assert_eq!(seen, expected);
-    assert_eq!(skips_of(&out.skips), expected_skips);
-    assert_eq!(out.records, whole.iter().map(|o| o.records).sum::<u64>());
+    for threads in [1, 2] {
+        let (out, seen) = read_indexed(&files, threads);
+        let out = out.unwrap();
+        assert_eq!(seen.len(), out.events);
+        assert_eq!(seen, expected, "{threads} thread(s)");
+        assert_eq!(skips_of(&out.skips), expected_skips);
+        assert_eq!(out.records, whole.iter().map(|o| o.records).sum::<u64>());
+    }
     // What the file holds: junk and bytes that are not UTF-8, a bad time, a line too long.
     let reasons: std::collections::BTreeSet<_> =
         expected_skips.iter().map(|s| s.0.as_str()).collect();
@@ -141,15 +146,19 @@ fn a_wrong_guess_stops_the_reading() {
         1,
     );
     std::fs::write(&path, lines.join("\n")).unwrap();
-    let (out, _) = read_indexed(std::slice::from_ref(&path));
-    assert_eq!(out.unwrap_err(), NotInTimeOrder);
+    for threads in [1, 2] {
+        let (out, _) = read_indexed(std::slice::from_ref(&path), threads);
+        assert_eq!(out.unwrap_err(), NotInTimeOrder);
+    }
 
     // An escaped time is not guessed at all: the line goes first, and its event stops it.
     lines[5_000] = record(5_000, "2024\\u002d01-01T00:00:00Z");
     std::fs::write(&path, lines.join("\n")).unwrap();
-    let (out, seen) = read_indexed(std::slice::from_ref(&path));
-    assert_eq!(out.unwrap_err(), NotInTimeOrder);
-    assert!(seen.is_empty());
+    for threads in [1, 2] {
+        let (out, seen) = read_indexed(std::slice::from_ref(&path), threads);
+        assert_eq!(out.unwrap_err(), NotInTimeOrder);
+        assert!(seen.is_empty());
+    }
 }
 
 #[test]
@@ -181,4 +190,63 @@ fn only_large_plain_json_lines_files_are_indexed() {
             other.display()
         );
     }
+}
+
+#[test]
+fn a_consumer_that_stops_or_keeps_events_is_obeyed_on_both_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = messy_file(dir.path());
+    let index = TimeIndex::new(std::slice::from_ref(&path), &Limits::default()).unwrap();
+    for threads in [1, 2] {
+        // Stops after the third part: nothing more is handed over.
+        let mut parts = 0;
+        let out = index
+            .read(threads, &mut |part: &mut Vec<Event>| {
+                parts += 1;
+                part.clear();
+                if parts == 3 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .unwrap();
+        assert_eq!(parts, 3);
+        assert!(out.events > 0 && out.events <= 3 * vigil_ingest::TIME_ORDER_PART_LINES);
+        // Takes one event per part: the rest come again, first, with the next part.
+        let mut taken: Seen = Vec::new();
+        index
+            .read(threads, &mut |part: &mut Vec<Event>| {
+                if let Some(e) = part.first() {
+                    taken.push((e.id.clone(), e.time.as_millis()));
+                    part.remove(0);
+                }
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        let (_, expected) = read_indexed(std::slice::from_ref(&path), 1);
+        assert_eq!(
+            taken,
+            expected[..taken.len()].to_vec(),
+            "{threads} thread(s)"
+        );
+        assert!(taken.len() > 30, "{}", taken.len());
+    }
+}
+
+#[test]
+fn a_consumer_that_panics_stops_both_threads_and_the_panic_comes_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = messy_file(dir.path());
+    let index = TimeIndex::new(std::slice::from_ref(&path), &Limits::default()).unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut parts = 0;
+        let _ = index.read(2, &mut |part: &mut Vec<Event>| {
+            parts += 1;
+            part.clear();
+            assert!(parts < 5, "the consumer gives up");
+            ControlFlow::Continue(())
+        });
+    }));
+    assert!(result.is_err());
 }

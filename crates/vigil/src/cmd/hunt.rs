@@ -163,7 +163,7 @@ fn hunt(args: &HuntArgs) -> Result<()> {
                 vigil_ingest::TimeIndex::new(&found.files, &limits)
             };
             let indexed = match index {
-                Some(index) => read_by_time(&index, engine),
+                Some(index) => read_by_time(&index, engine, threads),
                 None => Err(engine),
             };
             match indexed {
@@ -365,12 +365,17 @@ fn stream_in_order(
 
 /// Detection over JSON-lines files out of time order, read in the order of their time index
 /// ([`vigil_ingest::TimeIndex`]): a part of lines at a time is parsed, detected and dropped, so
-/// the events never all sit in memory. The engine back when an event's time was not its
+/// the events never all sit in memory. With two threads, both parse parts and each detects its
+/// own in turn. The engine back when an event's time was not its
 /// line's key (the caller starts over, reading everything and sorting it).
 #[allow(clippy::result_large_err)]
-fn read_by_time(index: &vigil_ingest::TimeIndex, mut engine: Engine) -> Result<Run, Engine> {
+fn read_by_time(
+    index: &vigil_ingest::TimeIndex,
+    mut engine: Engine,
+    threads: usize,
+) -> Result<Run, Engine> {
     let mut detect = Duration::ZERO;
-    let read = index.read(&mut |part: &mut Vec<Event>| {
+    let read = index.read(threads, &mut |part: &mut Vec<Event>| {
         let t = Instant::now();
         for e in part.iter() {
             engine.process(e);
@@ -387,7 +392,9 @@ fn read_by_time(index: &vigil_ingest::TimeIndex, mut engine: Engine) -> Result<R
         events: out.events,
         skipped: out.skips.len(),
         detect,
-        parse: None,
+        // On two threads, parsing and detection shared both: the parse figure is both
+        // threads' time parsing.
+        parse: (threads >= 2).then_some(out.parsing),
         reading: Reading::TimeIndex,
     })
 }
