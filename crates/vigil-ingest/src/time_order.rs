@@ -195,7 +195,7 @@ impl TimeIndex {
         if threads >= 2 {
             std::thread::scope(|scope| {
                 // A helper that does not start leaves every part to this thread.
-                let _ = spawn_parser(scope, "vigil-hunt-index", &work);
+                let _ = spawn_parser(scope, "vigil-hunt-index", work);
                 work();
             });
         } else {
