@@ -108,6 +108,8 @@ pub struct RuleRepeat<'a> {
     pub weight: f64,
     pub standalone: bool,
     pub time: Timestamp,
+    /// The event's id: the evidence `repeat_rule` is handed has it.
+    pub event_id: &'a str,
 }
 
 /// The chain context a finding is added with.
@@ -308,14 +310,20 @@ impl Correlator {
         inc.last = inc.last.max(t);
         let wants_timeline = inc.timeline.len() < config.max_evidence;
         let wants_evidence = f.evidence.len() < crate::finding::MAX_FINDING_EVIDENCE;
-        if wants_timeline || wants_evidence {
-            let ev = evidence();
-            if wants_timeline && !inc.timeline.iter().rev().any(|e| e.event_id == ev.event_id) {
+        // Evidence is only built (a copy of the event's) when it is not there yet: an event
+        // that meets several rules, or events with one id, would each copy it to drop it.
+        let id = repeat.event_id;
+        let to_timeline = wants_timeline && !inc.timeline.iter().rev().any(|e| e.event_id == id);
+        let to_finding = wants_evidence && !f.evidence.iter().rev().any(|e| e.event_id == id);
+        match (to_timeline, to_finding) {
+            (true, true) => {
+                let ev = evidence();
                 inc.timeline.push(ev.clone());
-            }
-            if wants_evidence && !f.evidence.iter().rev().any(|e| e.event_id == ev.event_id) {
                 f.evidence.push(ev);
             }
+            (true, false) => inc.timeline.push(evidence()),
+            (false, true) => f.evidence.push(evidence()),
+            (false, false) => {}
         }
         f.last_seen = f.last_seen.max(t);
         f.first_seen = f.first_seen.min(t);
@@ -738,6 +746,7 @@ mod tests {
             weight: 0.04,
             standalone: false,
             time: Timestamp::from_secs(4),
+            event_id: "e4",
         };
         let mut ev = || Evidence {
             event_id: "e4".into(),

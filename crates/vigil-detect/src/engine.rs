@@ -479,6 +479,7 @@ impl Engine {
                     weight: rule_weight(r.severity, habitual),
                     standalone: rule_standalone(r.severity, habitual),
                     time: event.time,
+                    event_id: &event.id,
                 };
                 let entities: [&[EntityRef]; 2] = [&hop_entities, &origin_entities];
                 if self.repeat_shortcut
