@@ -128,6 +128,21 @@ pub(crate) fn parse_lines_into(
         .unwrap_or_else(|| memchr::memchr_iter(b'\n', block).count())
 }
 
+/// Steps `pos` over blank lines and the whitespace a line starts with (as `trim_ascii` sees
+/// it), counting line feeds into `line`: how JSON lines are numbered (the time index,
+/// `crate::time_order`, numbers them the same way).
+#[inline]
+pub(crate) fn skip_blank(b: &[u8], pos: &mut usize, line: &mut usize) {
+    while let Some(&ch) = b.get(*pos) {
+        if ch == b'\n' {
+            *line += 1;
+        } else if !ch.is_ascii_whitespace() {
+            break;
+        }
+        *pos += 1;
+    }
+}
+
 fn strip_bom(b: &[u8]) -> &[u8] {
     b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)
 }
@@ -355,15 +370,7 @@ impl Parser<'_> {
         let mut line = 1usize;
         let mut pos = 0usize;
         loop {
-            // Blank lines and the whitespace a line starts with (as `trim_ascii` sees it).
-            while let Some(&ch) = b.get(pos) {
-                if ch == b'\n' {
-                    line += 1;
-                } else if !ch.is_ascii_whitespace() {
-                    break;
-                }
-                pos += 1;
-            }
+            skip_blank(b, &mut pos, &mut line);
             if pos >= b.len() {
                 self.newlines = Some(line - 1);
                 return;

@@ -21,7 +21,7 @@
 //! matches its key, events went out exactly as a stable sort of everything by time orders them:
 //! the keys sort by time, then file, then place in the file, and a line makes at most one event.
 
-use crate::cloudtrail::{ParseOutcome, parse_lines_into, starts_json_lines};
+use crate::cloudtrail::{ParseOutcome, parse_lines_into, skip_blank, starts_json_lines};
 use crate::depth::spawn_parser;
 use crate::limits::{FileContext, Limits};
 use crate::read::{EachPart, STREAM_BLOCK};
@@ -366,15 +366,7 @@ fn index_lines(b: &[u8], file: u32, max_record_bytes: usize, keys: &mut Vec<Key>
     let mut line = 1usize;
     let mut pos = 0usize;
     loop {
-        // Blank lines and the whitespace a line starts with (as `trim_ascii` sees it).
-        while let Some(&ch) = b.get(pos) {
-            if ch == b'\n' {
-                line += 1;
-            } else if !ch.is_ascii_whitespace() {
-                break;
-            }
-            pos += 1;
-        }
+        skip_blank(b, &mut pos, &mut line);
         if pos >= b.len() {
             return;
         }
@@ -462,6 +454,36 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    proptest::proptest! {
+        /// Any bytes: keys cover exactly the non-blank lines, trimmed, in order, numbered by
+        /// the line feeds before them, and never reach past the text.
+        #[test]
+        fn keys_cover_the_lines_of_any_bytes(
+            b in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::prelude::any::<u8>(),
+                    proptest::prelude::Just(b'\n'),
+                    proptest::prelude::Just(b' '),
+                ],
+                0..400,
+            ),
+        ) {
+            let mut keys = Vec::new();
+            index_lines(&b, 0, 1 << 20, &mut keys);
+            let expected: Vec<(usize, &[u8])> = b
+                .split(|&c| c == b'\n')
+                .enumerate()
+                .map(|(i, l)| (i + 1, l.trim_ascii()))
+                .filter(|(_, l)| !l.is_empty())
+                .collect();
+            let got: Vec<(usize, &[u8])> = keys
+                .iter()
+                .map(|k| (k.line, b.get(k.start..k.end).unwrap_or(b"?")))
+                .collect();
+            proptest::prop_assert_eq!(got, expected);
+        }
     }
 
     #[test]
