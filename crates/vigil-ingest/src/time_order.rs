@@ -102,11 +102,6 @@ impl TimeIndex {
         })
     }
 
-    /// Lines indexed (blank lines are not).
-    pub fn lines(&self) -> usize {
-        self.keys.len()
-    }
-
     /// Parses every line in time order, handing the events to `each` a part (about
     /// [`PART_LINES`] lines) at a time, in order; `each` takes what it wants out of the vector
     /// (what it leaves is handed again with the next part) and may stop the reading. Stops with

@@ -61,8 +61,7 @@ struct HuntReport {
     /// at a time).
     threads: usize,
     /// The input came in event-time order, or late by less than the reorder window (files of
-    /// an S3 tree), so events went to detection as they were parsed; else all were read, then
-    /// sorted.
+    /// an S3 tree), so events went to detection as they were parsed; else see `reading`.
     in_order: bool,
     /// How the events reached detection.
     reading: Reading,
@@ -318,14 +317,7 @@ fn stream_in_order(
     let mut ready: Vec<Event> = Vec::new();
     let mut in_order = true;
     let (mut events, mut skipped) = (0usize, 0usize);
-    let mut consume = |ready: &mut Vec<Event>| {
-        let t = Instant::now();
-        for e in ready.iter() {
-            engine.process(e);
-        }
-        ready.clear();
-        detect += t.elapsed();
-    };
+    let mut consume = |ready: &mut Vec<Event>| detect_part(&mut engine, ready, &mut detect);
     let threads = if two_threads { 2 } else { 1 };
     for f in files {
         let out = vigil_ingest::read_cloudtrail_file_each(f, limits, threads, &mut |part| {
@@ -376,12 +368,7 @@ fn read_by_time(
 ) -> Result<Run, Engine> {
     let mut detect = Duration::ZERO;
     let read = index.read(threads, &mut |part: &mut Vec<Event>| {
-        let t = Instant::now();
-        for e in part.iter() {
-            engine.process(e);
-        }
-        part.clear();
-        detect += t.elapsed();
+        detect_part(&mut engine, part, &mut detect);
         ControlFlow::Continue(())
     });
     let Ok(out) = read else {
@@ -397,6 +384,17 @@ fn read_by_time(
         parse: (threads >= 2).then_some(out.parsing),
         reading: Reading::TimeIndex,
     })
+}
+
+/// Every event of `part` through detection, in order, then dropped; the time it took added to
+/// `detect`.
+fn detect_part(engine: &mut Engine, part: &mut Vec<Event>, detect: &mut Duration) {
+    let t = Instant::now();
+    for e in part.iter() {
+        engine.process(e);
+    }
+    part.clear();
+    *detect += t.elapsed();
 }
 
 /// How late an event may arrive and still stream: CloudTrail files read one after another
