@@ -38,7 +38,16 @@ pub struct Incident {
     pub timeline: Vec<Evidence>,
     pub composite_id: Option<String>,
     pub composite_type: Option<String>,
+    /// Repeats [`Correlator::repeat_rule`] has checked against a finding: the digest of the
+    /// rule and entities ([`repeat_digest`]) and the finding's index. Findings are only appended
+    /// and only grow (lines, tactics, entities), so once a finding holds all of a repeat it
+    /// always will. Rebuilt as it goes; not kept with the incident.
+    #[serde(skip)]
+    held: Vec<(u64, u32)>,
 }
+
+/// Most repeats remembered per incident as already held ([`Incident::held`]).
+const MAX_HELD: usize = 64;
 
 /// An open standalone alert that later hits of the same finding update.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,6 +119,31 @@ pub struct RuleRepeat<'a> {
     pub time: Timestamp,
     /// The event's id: the evidence `repeat_rule` is handed has it.
     pub event_id: &'a str,
+}
+
+/// A digest of what [`Correlator::repeat_rule`] checks a finding for: the rule's id, title and
+/// tactics, and the entities. Two repeats with one digest are taken as the same (xxh3, 64 bits;
+/// the finding's rule id is still compared as text).
+fn repeat_digest(repeat: &RuleRepeat<'_>, entities: &[&[EntityRef]]) -> u64 {
+    let mut h = value_hash(43, repeat.rule_id);
+    let mut add = |tag: u8, s: &str| {
+        h = xxhash_rust::xxh3::xxh3_64_with_seed(s.as_bytes(), h.rotate_left(5) ^ u64::from(tag));
+    };
+    add(1, repeat.title);
+    for m in repeat.mitre {
+        add(2, &m.tactic);
+        match &m.technique {
+            Some(t) => add(3, t),
+            None => add(4, ""),
+        }
+    }
+    for (n, es) in entities.iter().enumerate() {
+        add(5, if n == 0 { "" } else { "|" });
+        for e in *es {
+            add(6 + e.kind as u8, &e.id);
+        }
+    }
+    h
 }
 
 /// The chain context a finding is added with.
@@ -207,6 +241,7 @@ impl Correlator {
                 timeline: Vec::new(),
                 composite_id: None,
                 composite_type: None,
+                held: Vec::new(),
             }
         });
         inc.last = inc.last.max(finding.last_seen);
@@ -286,25 +321,53 @@ impl Correlator {
         if t.as_millis() > inc.last.as_millis() + config.incident_window_ms {
             return false;
         }
-        let Some(f) = inc
-            .findings
-            .iter_mut()
-            .find(|f| rule_of_key(&f.key) == Some(repeat.rule_id))
-        else {
+        // A repeat checked before (the same rule, title, tactics and entities) needs only its
+        // finding's key confirmed; the checks below compare every entity and tactic as text.
+        let digest = repeat_digest(repeat, entities);
+        let known = inc
+            .held
+            .iter()
+            .find(|(d, _)| *d == digest)
+            .map(|&(_, i)| i as usize)
+            .filter(|&i| {
+                inc.findings
+                    .get(i)
+                    .is_some_and(|f| rule_of_key(&f.key) == Some(repeat.rule_id))
+            });
+        let at = match known {
+            Some(i) => i,
+            None => {
+                let Some(i) = inc
+                    .findings
+                    .iter()
+                    .position(|f| rule_of_key(&f.key) == Some(repeat.rule_id))
+                else {
+                    return false;
+                };
+                let f = &inc.findings[i];
+                let holds_line = f.explanations.len() >= crate::finding::MAX_LINES
+                    || f.explanations
+                        .iter()
+                        .any(|l| is_rule_explanation(l, repeat.title));
+                if !holds_line
+                    || !repeat.mitre.iter().all(|m| f.mitre.contains(m))
+                    || !entities
+                        .iter()
+                        .all(|es| es.iter().all(|e| f.entities.contains(e)))
+                {
+                    return false;
+                }
+                if inc.held.len() < MAX_HELD
+                    && let Ok(n) = u32::try_from(i)
+                {
+                    inc.held.push((digest, n));
+                }
+                i
+            }
+        };
+        let Some(f) = inc.findings.get_mut(at) else {
             return false;
         };
-        let holds_line = f.explanations.len() >= crate::finding::MAX_LINES
-            || f.explanations
-                .iter()
-                .any(|l| is_rule_explanation(l, repeat.title));
-        if !holds_line
-            || !repeat.mitre.iter().all(|m| f.mitre.contains(m))
-            || !entities
-                .iter()
-                .all(|es| es.iter().all(|e| f.entities.contains(e)))
-        {
-            return false;
-        }
         self.stats.findings += 1;
         self.repeats_folded += 1;
         inc.last = inc.last.max(t);
@@ -774,5 +837,19 @@ mod tests {
         assert!(!c.repeat_rule(root, &weaker, &[&other], &mut ev, &config, &[]));
         weaker.rule_id = "r2";
         assert!(!c.repeat_rule(root, &weaker, &[&origin], &mut ev, &config, &[]));
+        // Held before, but now with a tactic or a title the finding lacks: checked again, and
+        // not folded.
+        weaker.rule_id = "r1";
+        let exfiltration = [MitreRef {
+            tactic: "TA0010".into(),
+            technique: None,
+        }];
+        weaker.mitre = &exfiltration;
+        assert!(!c.repeat_rule(root, &weaker, &[&origin], &mut ev, &config, &[]));
+        weaker.mitre = &[];
+        weaker.title = "R1, renamed";
+        assert!(!c.repeat_rule(root, &weaker, &[&origin], &mut ev, &config, &[]));
+        weaker.title = "R1";
+        assert!(c.repeat_rule(root, &weaker, &[&origin], &mut ev, &config, &[]));
     }
 }
