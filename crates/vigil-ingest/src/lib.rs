@@ -62,5 +62,6 @@ pub use report::{EXAMPLES_PER_REASON, IngestReport, ReasonTally};
 pub use s3path::{PathInfo, is_digest, path_info};
 pub use time_order::{
     NotInTimeOrder, PART_LINES as TIME_ORDER_PART_LINES, TimeIndex, TimeOrderOutcome,
+    plainly_shuffled,
 };
 pub use timefmt::parse_time;

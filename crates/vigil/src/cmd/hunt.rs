@@ -144,7 +144,9 @@ fn hunt(args: &HuntArgs) -> Result<()> {
         None => 1,
     };
     let engine = Engine::new(config, rules);
-    let streamed = if args.host {
+    // A file plainly shuffled from its first lines on would only fail to stream: straight to
+    // the index.
+    let streamed = if args.host || vigil_ingest::plainly_shuffled(&found.files, &limits) {
         Err(engine)
     } else {
         stream_in_order(&found.files, &limits, engine, threads >= 2)
