@@ -7,7 +7,9 @@
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use vigil_ingest::{Limits, NotInTimeOrder, TimeIndex, TimeOrderOutcome, read_cloudtrail_file};
+use vigil_ingest::{
+    Limits, NotInTimeOrder, TimeIndex, TimeOrderOutcome, plainly_shuffled, read_cloudtrail_file,
+};
 use vigil_model::Event;
 
 /// A CloudTrail record of about 1.2 KB whose time is `second` seconds into 2024.
@@ -190,6 +192,55 @@ fn only_large_plain_json_lines_files_are_indexed() {
             other.display()
         );
     }
+}
+
+/// 8,500 records (about 10 MB) whose times rise one second a line, except every `late`-th
+/// line, which is an hour early.
+fn file_in_order(dir: &Path, name: &str, late: usize) -> PathBuf {
+    let mut text = String::new();
+    for i in 0..8_500 {
+        let s = if i % late == late - 1 { i } else { 3_600 + i };
+        let time = format!(
+            "2024-01-01T{:02}:{:02}:{:02}Z",
+            s / 3600,
+            (s / 60) % 60,
+            s % 60
+        );
+        text.push_str(&record(i, &time));
+        text.push('\n');
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn only_one_large_file_out_of_order_from_its_first_lines_is_plainly_shuffled() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = Limits::default();
+    let shuffled = messy_file(dir.path());
+    assert!(plainly_shuffled(std::slice::from_ref(&shuffled), &limits));
+    // In order, or nearly (one line in ten late: fewer than one in eight): read in order first.
+    let sorted = file_in_order(dir.path(), "sorted.jsonl", usize::MAX);
+    let nearly = file_in_order(dir.path(), "nearly.jsonl", 10);
+    let mostly_late = file_in_order(dir.path(), "late.jsonl", 4);
+    assert!(!plainly_shuffled(std::slice::from_ref(&sorted), &limits));
+    assert!(!plainly_shuffled(std::slice::from_ref(&nearly), &limits));
+    assert!(plainly_shuffled(
+        std::slice::from_ref(&mostly_late),
+        &limits
+    ));
+    // Several files stream with a window; a small file is read whole and sorted anyway.
+    assert!(!plainly_shuffled(&[shuffled.clone(), sorted], &limits));
+    let small = dir.path().join("small.jsonl");
+    let head: Vec<u8> = std::fs::read(&shuffled).unwrap()[..1 << 20].to_vec();
+    std::fs::write(&small, head).unwrap();
+    assert!(!plainly_shuffled(&[small], &limits));
+    // Times the index cannot guess say nothing.
+    let unguessed = dir.path().join("unguessed.jsonl");
+    let text = String::from_utf8_lossy(&std::fs::read(&shuffled).unwrap()).into_owned();
+    std::fs::write(&unguessed, text.replace("\"eventTime\"", "\"eventTimes\"")).unwrap();
+    assert!(!plainly_shuffled(&[unguessed], &limits));
 }
 
 #[test]
