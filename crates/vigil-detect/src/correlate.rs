@@ -11,6 +11,7 @@
 use crate::config::DetectConfig;
 use crate::fasthash::{FastMap, FastSet, value_hash};
 use crate::finding::{Category, Finding, TACTIC_ORDER, is_rule_explanation, rule_of_key};
+use crate::rules::RuleInfo;
 use crate::suppress::Suppression;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -110,10 +111,7 @@ fn alert_id(parts: &[&str]) -> String {
 
 /// What a rule finding would say, for [`Correlator::repeat_rule`].
 pub struct RuleRepeat<'a> {
-    pub rule_id: &'a str,
-    pub title: &'a str,
-    pub mitre: &'a [MitreRef],
-    pub severity: Severity,
+    pub rule: &'a RuleInfo,
     pub weight: f64,
     pub standalone: bool,
     pub time: Timestamp,
@@ -121,29 +119,32 @@ pub struct RuleRepeat<'a> {
     pub event_id: &'a str,
 }
 
+/// The entities of an event's rule findings, for [`Correlator::repeat_rule`]: the lists, and a
+/// digest of them made once per event, however many rules the event meets.
+pub struct RepeatEntities<'a> {
+    lists: [&'a [EntityRef]; 2],
+    digest: u64,
+}
+
+impl<'a> RepeatEntities<'a> {
+    pub fn new(lists: [&'a [EntityRef]; 2]) -> Self {
+        let mut digest = 0u64;
+        for (n, es) in lists.iter().enumerate() {
+            for e in *es {
+                let tag = ((n as u64) << 8) | e.kind as u64;
+                digest = xxhash_rust::xxh3::xxh3_64_with_seed(e.id.as_bytes(), digest ^ tag);
+            }
+            digest = digest.rotate_left(17) ^ 0x9E37_79B9_7F4A_7C15;
+        }
+        RepeatEntities { lists, digest }
+    }
+}
+
 /// A digest of what [`Correlator::repeat_rule`] checks a finding for: the rule's id, title and
-/// tactics, and the entities. Two repeats with one digest are taken as the same (xxh3, 64 bits;
-/// the finding's rule id is still compared as text).
-fn repeat_digest(repeat: &RuleRepeat<'_>, entities: &[&[EntityRef]]) -> u64 {
-    let mut h = value_hash(43, repeat.rule_id);
-    let mut add = |tag: u8, s: &str| {
-        h = xxhash_rust::xxh3::xxh3_64_with_seed(s.as_bytes(), h.rotate_left(5) ^ u64::from(tag));
-    };
-    add(1, repeat.title);
-    for m in repeat.mitre {
-        add(2, &m.tactic);
-        match &m.technique {
-            Some(t) => add(3, t),
-            None => add(4, ""),
-        }
-    }
-    for (n, es) in entities.iter().enumerate() {
-        add(5, if n == 0 { "" } else { "|" });
-        for e in *es {
-            add(6 + e.kind as u8, &e.id);
-        }
-    }
-    h
+/// tactics ([`RuleInfo::digest`]) and the entities. Two repeats with one digest are taken as
+/// the same (64 bits; the finding's rule id is still compared as text).
+fn repeat_digest(repeat: &RuleRepeat<'_>, entities: &RepeatEntities<'_>) -> u64 {
+    (repeat.rule.digest() ^ entities.digest.rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// The chain context a finding is added with.
@@ -306,7 +307,7 @@ impl Correlator {
         &mut self,
         root: u64,
         repeat: &RuleRepeat<'_>,
-        entities: &[&[EntityRef]],
+        entities: &RepeatEntities<'_>,
         evidence: &mut impl FnMut() -> Evidence,
         config: &DetectConfig,
         suppressions: &[Suppression],
@@ -332,7 +333,7 @@ impl Correlator {
             .filter(|&i| {
                 inc.findings
                     .get(i)
-                    .is_some_and(|f| rule_of_key(&f.key) == Some(repeat.rule_id))
+                    .is_some_and(|f| rule_of_key(&f.key) == Some(repeat.rule.id.as_str()))
             });
         let at = match known {
             Some(i) => i,
@@ -340,7 +341,7 @@ impl Correlator {
                 let Some(i) = inc
                     .findings
                     .iter()
-                    .position(|f| rule_of_key(&f.key) == Some(repeat.rule_id))
+                    .position(|f| rule_of_key(&f.key) == Some(repeat.rule.id.as_str()))
                 else {
                     return false;
                 };
@@ -348,10 +349,11 @@ impl Correlator {
                 let holds_line = f.explanations.len() >= crate::finding::MAX_LINES
                     || f.explanations
                         .iter()
-                        .any(|l| is_rule_explanation(l, repeat.title));
+                        .any(|l| is_rule_explanation(l, &repeat.rule.title));
                 if !holds_line
-                    || !repeat.mitre.iter().all(|m| f.mitre.contains(m))
+                    || !repeat.rule.mitre.iter().all(|m| f.mitre.contains(m))
                     || !entities
+                        .lists
                         .iter()
                         .all(|es| es.iter().all(|e| f.entities.contains(e)))
                 {
@@ -390,9 +392,9 @@ impl Correlator {
         }
         f.last_seen = f.last_seen.max(t);
         f.first_seen = f.first_seen.min(t);
-        let stronger = repeat.weight > f.weight || repeat.severity > f.severity;
+        let stronger = repeat.weight > f.weight || repeat.rule.severity > f.severity;
         f.weight = f.weight.max(repeat.weight);
-        f.severity = f.severity.max(repeat.severity);
+        f.severity = f.severity.max(repeat.rule.severity);
         if stronger {
             self.retell(root, config);
         } else if inc.composite_id.is_some() {
@@ -801,11 +803,12 @@ mod tests {
                 .all(|a| a.kind != AlertKind::Composite)
         );
         let root = root_hash(ctx.root);
+        let info = |id: &str, title: &str, mitre: Vec<MitreRef>| {
+            RuleInfo::new(id.into(), title.into(), Severity::Medium, mitre)
+        };
+        let r1 = info("r1", "R1", vec![]);
         let mut weaker = RuleRepeat {
-            rule_id: "r1",
-            title: "R1",
-            mitre: &[],
-            severity: Severity::Medium,
+            rule: &r1,
             weight: 0.04,
             standalone: false,
             time: Timestamp::from_secs(4),
@@ -816,7 +819,8 @@ mod tests {
             time: Timestamp::from_secs(4),
             summary: String::new(),
         };
-        assert!(c.repeat_rule(root, &weaker, &[&origin], &mut ev, &config, &[]));
+        let by_origin = RepeatEntities::new([&origin, &[]]);
+        assert!(c.repeat_rule(root, &weaker, &by_origin, &mut ev, &config, &[]));
         assert!(
             c.take(&config, &mut [])
                 .iter()
@@ -824,7 +828,7 @@ mod tests {
         );
         // 1 - 0.5 * 0.85 * 0.88 = 62.6: a stolen key's story.
         weaker.weight = 0.12;
-        assert!(c.repeat_rule(root, &weaker, &[&origin], &mut ev, &config, &[]));
+        assert!(c.repeat_rule(root, &weaker, &by_origin, &mut ev, &config, &[]));
         let alerts = c.take(&config, &mut []);
         assert!(
             alerts
@@ -834,22 +838,24 @@ mod tests {
         );
         // Not held: an entity the finding lacks, or a rule it never saw.
         let other = [EntityRef::new(EntityKind::AccessKey, "AKIAOTHER")];
-        assert!(!c.repeat_rule(root, &weaker, &[&other], &mut ev, &config, &[]));
-        weaker.rule_id = "r2";
-        assert!(!c.repeat_rule(root, &weaker, &[&origin], &mut ev, &config, &[]));
+        let by_other = RepeatEntities::new([&other, &[]]);
+        assert!(!c.repeat_rule(root, &weaker, &by_other, &mut ev, &config, &[]));
+        let r2 = info("r2", "R1", vec![]);
+        weaker.rule = &r2;
+        assert!(!c.repeat_rule(root, &weaker, &by_origin, &mut ev, &config, &[]));
         // Held before, but now with a tactic or a title the finding lacks: checked again, and
         // not folded.
-        weaker.rule_id = "r1";
-        let exfiltration = [MitreRef {
+        let exfiltration = MitreRef {
             tactic: "TA0010".into(),
             technique: None,
-        }];
-        weaker.mitre = &exfiltration;
-        assert!(!c.repeat_rule(root, &weaker, &[&origin], &mut ev, &config, &[]));
-        weaker.mitre = &[];
-        weaker.title = "R1, renamed";
-        assert!(!c.repeat_rule(root, &weaker, &[&origin], &mut ev, &config, &[]));
-        weaker.title = "R1";
-        assert!(c.repeat_rule(root, &weaker, &[&origin], &mut ev, &config, &[]));
+        };
+        let r1_tactic = info("r1", "R1", vec![exfiltration]);
+        weaker.rule = &r1_tactic;
+        assert!(!c.repeat_rule(root, &weaker, &by_origin, &mut ev, &config, &[]));
+        let r1_renamed = info("r1", "R1, renamed", vec![]);
+        weaker.rule = &r1_renamed;
+        assert!(!c.repeat_rule(root, &weaker, &by_origin, &mut ev, &config, &[]));
+        weaker.rule = &r1;
+        assert!(c.repeat_rule(root, &weaker, &by_origin, &mut ev, &config, &[]));
     }
 }

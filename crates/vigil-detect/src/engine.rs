@@ -3,7 +3,9 @@
 
 use crate::baseline::{Baselines, Dimension, Novelty, ProfileKind, Spike, Subjects};
 use crate::config::DetectConfig;
-use crate::correlate::{ChainContext, CorrelationStats, Correlator, RuleRepeat, root_hash};
+use crate::correlate::{
+    ChainContext, CorrelationStats, Correlator, RepeatEntities, RuleRepeat, root_hash,
+};
 use crate::detectors::{RateCounters, contextual};
 use crate::features::{Features, network_name};
 use crate::finding::{Category, Finding, mitre, rule_explanation, rule_key};
@@ -469,24 +471,23 @@ impl Engine {
             }
             // Rule findings last, in hit order, as they always came: most repeat one the
             // incident holds and are folded in without being built.
+            let mut entities = None;
             for h in rule_hits {
                 let r = &h.rule;
                 let repeat = RuleRepeat {
-                    rule_id: &r.id,
-                    title: &r.title,
-                    mitre: &r.mitre,
-                    severity: r.severity,
+                    rule: r,
                     weight: rule_weight(r.severity, habitual),
                     standalone: rule_standalone(r.severity, habitual),
                     time: event.time,
                     event_id: &event.id,
                 };
-                let entities: [&[EntityRef]; 2] = [&hop_entities, &origin_entities];
                 if self.repeat_shortcut
                     && self.correlator.repeat_rule(
                         root_h,
                         &repeat,
-                        &entities,
+                        entities.get_or_insert_with(|| {
+                            RepeatEntities::new([&hop_entities, &origin_entities])
+                        }),
                         &mut evidence,
                         &self.config,
                         &self.suppressions,

@@ -16,6 +16,38 @@ pub struct RuleInfo {
     pub title: String,
     pub severity: Severity,
     pub mitre: Vec<MitreRef>,
+    /// [`RuleInfo::digest`], made once (private, so only [`RuleInfo::new`] builds one).
+    digest: u64,
+}
+
+impl RuleInfo {
+    pub fn new(id: String, title: String, severity: Severity, mitre: Vec<MitreRef>) -> RuleInfo {
+        let mut digest = xxhash_rust::xxh3::xxh3_64(id.as_bytes());
+        let mut add = |tag: u64, s: &str| {
+            digest = xxhash_rust::xxh3::xxh3_64_with_seed(s.as_bytes(), digest ^ tag);
+        };
+        add(1, &title);
+        for m in &mitre {
+            add(2, &m.tactic);
+            match &m.technique {
+                Some(t) => add(3, t),
+                None => add(4, ""),
+            }
+        }
+        RuleInfo {
+            id,
+            title,
+            severity,
+            mitre,
+            digest,
+        }
+    }
+
+    /// A 64-bit digest (xxh3) of what a finding of this rule says: its id, title and tactics,
+    /// not its severity. Correlation uses it to know a repeat it has checked before.
+    pub fn digest(&self) -> u64 {
+        self.digest
+    }
 }
 
 /// Matches events against a set of rules. `Send`, so an engine can detect on a thread of its own

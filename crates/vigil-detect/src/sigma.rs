@@ -21,12 +21,12 @@ impl SigmaRules {
             .rules()
             .iter()
             .map(|r| {
-                Arc::new(RuleInfo {
-                    id: r.id.clone(),
-                    title: r.title.clone(),
-                    severity: r.severity,
-                    mitre: r.mitre(),
-                })
+                Arc::new(RuleInfo::new(
+                    r.id.clone(),
+                    r.title.clone(),
+                    r.severity,
+                    r.mitre(),
+                ))
             })
             .collect();
         SigmaRules {

@@ -16,12 +16,12 @@ struct DeleteTrailRule(Arc<RuleInfo>);
 
 impl DeleteTrailRule {
     fn boxed() -> Box<dyn RuleMatcher> {
-        Box::new(DeleteTrailRule(Arc::new(RuleInfo {
-            id: "trail_deleted".into(),
-            title: "CloudTrail trail deleted".into(),
-            severity: Severity::Critical,
-            mitre: vec![],
-        })))
+        Box::new(DeleteTrailRule(Arc::new(RuleInfo::new(
+            "trail_deleted".into(),
+            "CloudTrail trail deleted".into(),
+            Severity::Critical,
+            vec![],
+        ))))
     }
 }
 
