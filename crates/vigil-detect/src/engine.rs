@@ -14,6 +14,7 @@ use crate::identity::{Chain, IdentityResolver, IdentityState, Origin};
 use crate::rules::{RuleHit, RuleMatcher};
 use crate::suppress::{Suppression, SuppressionError, validate};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use vigil_model::{
     Actor, Alert, AlertKind, CloudEvent, EntityKind, EntityRef, Event, Evidence, HostEvent,
     Severity, Timestamp,
@@ -122,6 +123,52 @@ pub struct Engine {
     /// Repeated rule findings folded in without being built ([`Correlator::repeat_rule`]);
     /// off only to test that the short way changes nothing.
     repeat_shortcut: bool,
+    /// The chains seen last, described.
+    described: DescribedChains,
+}
+
+/// How many chains' descriptions are kept ([`DescribedChains`]).
+const DESCRIBED: usize = 16;
+
+/// The last [`DESCRIBED`] chains' descriptions; the oldest goes first.
+#[derive(Debug, Default)]
+struct DescribedChains {
+    list: Vec<Arc<Described>>,
+    next: usize,
+}
+
+impl DescribedChains {
+    /// The description of `chain`, made now unless it is one of the last chains described.
+    fn get(&mut self, chain: &Arc<Chain>) -> Arc<Described> {
+        if let Some(d) = self.list.iter().find(|d| Arc::ptr_eq(&d.chain, chain)) {
+            return d.clone();
+        }
+        let (label, origin_entities) = describe(chain);
+        let d = Arc::new(Described {
+            chain: chain.clone(),
+            label,
+            origin_entities,
+            hop_entities: hop_entities(chain),
+        });
+        if self.list.len() < DESCRIBED {
+            self.list.push(d.clone());
+        } else if let Some(slot) = self.list.get_mut(self.next) {
+            *slot = d.clone();
+        }
+        self.next = (self.next + 1) % DESCRIBED;
+        d
+    }
+}
+
+/// What findings say about a chain: its label and its entities (the origin's, and the role
+/// hops'), made once per chain instead of once per event with findings (three to eight small
+/// allocations each). The chain is held, so the same pointer is the same chain.
+#[derive(Debug)]
+struct Described {
+    chain: Arc<Chain>,
+    label: String,
+    origin_entities: Vec<EntityRef>,
+    hop_entities: Vec<EntityRef>,
 }
 
 impl Engine {
@@ -156,6 +203,7 @@ impl Engine {
             novelties: Vec::new(),
             spikes: Vec::new(),
             repeat_shortcut: true,
+            described: DescribedChains::default(),
         }
     }
 
@@ -444,16 +492,25 @@ impl Engine {
             .filter(|h| h.rule.severity > Severity::Low || incident_open)
             .peekable();
         if !findings.is_empty() || rule_hits.peek().is_some() {
-            let (label, origin_entities) = describe(&chain);
+            let d = self.described.get(&chain);
+            let (label, origin_entities) = (&d.label, &d.origin_entities);
             let ctx = ChainContext {
                 root: &chain.root,
-                root_label: &label,
+                root_label: label,
                 credential: chain.origin.is_credential(),
-                origin_entities: &origin_entities,
+                origin_entities,
             };
-            let hop_entities = hop_entities(&chain, c);
+            let with_key;
+            let hop_entities: &[EntityRef] =
+                match event_key(&chain, c.access_key_id.as_deref(), &d.hop_entities) {
+                    None => &d.hop_entities,
+                    Some(key) => {
+                        with_key = [d.hop_entities.as_slice(), &[key]].concat();
+                        &with_key
+                    }
+                };
             let with_hops = |mut fd: Finding| {
-                for e in &hop_entities {
+                for e in hop_entities {
                     if !fd.entities.contains(e) {
                         fd.entities.push(e.clone());
                     }
@@ -486,7 +543,7 @@ impl Engine {
                         root_h,
                         &repeat,
                         entities.get_or_insert_with(|| {
-                            RepeatEntities::new([&hop_entities, &origin_entities])
+                            RepeatEntities::new([hop_entities, origin_entities])
                         }),
                         &mut evidence,
                         &self.config,
@@ -615,7 +672,7 @@ fn describe(chain: &Chain) -> (String, Vec<EntityRef>) {
 
 /// The role hops of the chain as entities (role, session, session key, and the instance when
 /// the session is an instance profile's).
-fn hop_entities(chain: &Chain, c: &CloudEvent) -> Vec<EntityRef> {
+fn hop_entities(chain: &Chain) -> Vec<EntityRef> {
     let mut out = Vec::new();
     for h in &chain.hops {
         if !h.role_arn.is_empty() {
@@ -633,13 +690,15 @@ fn hop_entities(chain: &Chain, c: &CloudEvent) -> Vec<EntityRef> {
             out.push(EntityRef::new(EntityKind::AccessKey, &h.session_key));
         }
     }
-    if let Some(k) = &c.access_key_id
-        && !out.iter().any(|e| e.id == k.as_str())
-        && chain.origin.access_key() != Some(k)
-    {
-        out.push(EntityRef::new(EntityKind::AccessKey, k.as_str()));
-    }
     out
+}
+
+/// The event's access key as an entity, when neither the chain's hops (`hops`, from
+/// [`hop_entities`]) nor its origin name it already.
+fn event_key(chain: &Chain, key: Option<&str>, hops: &[EntityRef]) -> Option<EntityRef> {
+    let k = key?;
+    (!hops.iter().any(|e| e.id == k) && chain.origin.access_key() != Some(k))
+        .then(|| EntityRef::new(EntityKind::AccessKey, k))
 }
 
 fn novelty_findings(
@@ -921,5 +980,84 @@ impl std::fmt::Debug for Engine {
             .field("counters", &self.counters)
             .field("identities", &self.baselines.len())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::Hop;
+
+    fn key_chain(n: usize) -> Arc<Chain> {
+        Arc::new(Chain::new(
+            Origin::AccessKey {
+                key: format!("AKIA{n:016}"),
+                principal: Some(format!("arn:aws:iam::123456789012:user/u{n}")),
+            },
+            vec![Hop {
+                role_arn: "arn:aws:iam::123456789012:role/admin".into(),
+                session_arn: Some("arn:aws:sts::123456789012:assumed-role/admin/i-0abc".into()),
+                session_key: format!("ASIA{n:016}"),
+                account: "123456789012".into(),
+            }],
+        ))
+    }
+
+    #[test]
+    fn a_chain_is_described_once_while_among_the_last_described() {
+        let mut described = DescribedChains::default();
+        let chains: Vec<Arc<Chain>> = (0..=DESCRIBED).map(key_chain).collect();
+        let first = described.get(&chains[0]);
+        assert!(Arc::ptr_eq(&first, &described.get(&chains[0])));
+        // What it says is what describing the chain says.
+        assert_eq!(
+            (first.label.clone(), first.origin_entities.clone()),
+            describe(&chains[0])
+        );
+        assert_eq!(first.hop_entities, hop_entities(&chains[0]));
+        assert_eq!(
+            first
+                .hop_entities
+                .iter()
+                .map(|e| (e.kind, e.id.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (
+                    EntityKind::Principal,
+                    "arn:aws:iam::123456789012:role/admin"
+                ),
+                (
+                    EntityKind::RoleSession,
+                    "arn:aws:sts::123456789012:assumed-role/admin/i-0abc"
+                ),
+                (EntityKind::Host, "i-0abc"),
+                (EntityKind::AccessKey, "ASIA0000000000000000"),
+            ]
+        );
+        // An equal chain that is another chain is described for itself.
+        let twin = key_chain(0);
+        assert!(!Arc::ptr_eq(&first, &described.get(&twin)));
+        // Once DESCRIBED others came after it, it is described again.
+        for c in &chains[1..] {
+            described.get(c);
+        }
+        assert!(described.list.len() <= DESCRIBED);
+        let again = described.get(&chains[0]);
+        assert!(!Arc::ptr_eq(&first, &again));
+        assert_eq!(again.label, first.label);
+    }
+
+    #[test]
+    fn the_event_key_is_added_only_when_the_chain_does_not_name_it() {
+        let chain = key_chain(1);
+        let hops = hop_entities(&chain);
+        let with_key = |k: &str| event_key(&chain, Some(k), &hops).map(|e| (e.kind, e.id));
+        assert_eq!(with_key("ASIA0000000000000001"), None);
+        assert_eq!(with_key("AKIA0000000000000001"), None);
+        assert_eq!(event_key(&chain, None, &hops), None);
+        assert_eq!(
+            with_key("ASIAOTHER"),
+            Some((EntityKind::AccessKey, "ASIAOTHER".to_string()))
+        );
     }
 }
