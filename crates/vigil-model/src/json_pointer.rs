@@ -86,11 +86,15 @@ fn member(json: &str, open: usize, key: &str, which: Duplicates) -> Option<usize
         let key_end = skip_string(b, at)?;
         let matches = {
             let inner = json.get(at + 1..key_end - 1)?;
-            if inner.contains('\\') {
-                let text = json.get(at..key_end)?;
-                serde_json::from_str::<String>(text).ok()? == key
-            } else {
-                inner == key
+            // An escape is longer written than what it stands for, so a key written with one
+            // is longer than the text it means: only a longer key can need decoding.
+            match inner.len().cmp(&key.len()) {
+                std::cmp::Ordering::Less => false,
+                std::cmp::Ordering::Equal => inner == key && !key.contains('\\'),
+                std::cmp::Ordering::Greater => {
+                    inner.contains('\\')
+                        && serde_json::from_str::<String>(json.get(at..key_end)?).ok()? == key
+                }
             }
         };
         at = skip_ws(b, key_end);
