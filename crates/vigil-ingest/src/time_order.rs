@@ -357,42 +357,54 @@ fn map_json_lines(path: &Path, limits: &Limits) -> Option<Mapped> {
 
 /// A key for every non-blank line of `b`, numbered as the one-pass line reader numbers them.
 fn index_lines(b: &[u8], file: u32, max_record_bytes: usize, keys: &mut Vec<Key>) {
-    let finder = memchr::memmem::Finder::new(b"\"eventTime\"");
-    for (start, whole, line) in Lines::new(b) {
-        let time = if whole.len() > max_record_bytes {
-            None
-        } else {
-            event_time(whole, &finder)
-        };
+    for l in Lines::new(b, max_record_bytes) {
         keys.push(Key {
-            time,
+            time: l.time,
             file,
-            start,
-            end: start + whole.len(),
-            line,
+            start: l.start,
+            end: l.start + l.text.len(),
+            line: l.line,
         });
     }
 }
 
-/// The non-blank lines of a text: where each starts, its bytes (trailing whitespace trimmed)
-/// and its 1-based number counting every line feed before it, as the one-pass line reader
-/// numbers them.
+/// One non-blank line, as [`Lines`] finds it.
+struct Line<'a> {
+    /// Where it starts.
+    start: usize,
+    /// Its bytes, trailing whitespace trimmed.
+    text: &'a [u8],
+    /// 1-based, counting every line feed before it, as the one-pass line reader numbers them.
+    line: usize,
+    /// Its guessed time ([`event_time`]); `None` for a line over the record limit.
+    time: Option<Timestamp>,
+}
+
+/// The non-blank lines of a text, each with its guessed time.
 struct Lines<'a> {
     b: &'a [u8],
     pos: usize,
     line: usize,
+    max_record_bytes: usize,
+    finder: memchr::memmem::Finder<'static>,
 }
 
 impl<'a> Lines<'a> {
-    fn new(b: &'a [u8]) -> Self {
-        Lines { b, pos: 0, line: 1 }
+    fn new(b: &'a [u8], max_record_bytes: usize) -> Self {
+        Lines {
+            b,
+            pos: 0,
+            line: 1,
+            max_record_bytes,
+            finder: memchr::memmem::Finder::new(b"\"eventTime\""),
+        }
     }
 }
 
 impl<'a> Iterator for Lines<'a> {
-    type Item = (usize, &'a [u8], usize);
+    type Item = Line<'a>;
 
-    fn next(&mut self) -> Option<Self::Item> {
+    fn next(&mut self) -> Option<Line<'a>> {
         let b = self.b;
         skip_blank(b, &mut self.pos, &mut self.line);
         if self.pos >= b.len() {
@@ -402,8 +414,18 @@ impl<'a> Iterator for Lines<'a> {
         let rest = b.get(start..).unwrap_or_default();
         let end = memchr::memchr(b'\n', rest).map_or(b.len(), |i| start + i);
         self.pos = end;
-        let whole = b.get(start..end).unwrap_or_default().trim_ascii_end();
-        Some((start, whole, self.line))
+        let text = b.get(start..end).unwrap_or_default().trim_ascii_end();
+        let time = if text.len() > self.max_record_bytes {
+            None
+        } else {
+            event_time(text, &self.finder)
+        };
+        Some(Line {
+            start,
+            text,
+            line: self.line,
+            time,
+        })
     }
 }
 
@@ -427,17 +449,12 @@ pub fn plainly_shuffled(files: &[PathBuf], limits: &Limits) -> bool {
     let Some(m) = map_json_lines(path, limits) else {
         return false;
     };
-    let finder = memchr::memmem::Finder::new(b"\"eventTime\"");
     let (mut guessed, mut older, mut last) = (0usize, 0usize, None);
-    for (_, whole, _) in Lines::new(&m.map).take(HEAD_LINES) {
-        if whole.len() > m.ctx.max_record_bytes {
-            continue;
-        }
-        if let Some(t) = event_time(whole, &finder) {
-            guessed += 1;
-            older += usize::from(last.is_some_and(|l| t < l));
-            last = Some(t);
-        }
+    let times = Lines::new(&m.map, m.ctx.max_record_bytes).take(HEAD_LINES);
+    for t in times.filter_map(|l| l.time) {
+        guessed += 1;
+        older += usize::from(last.is_some_and(|l| t < l));
+        last = Some(t);
     }
     guessed >= 16 && older * 8 >= guessed
 }
